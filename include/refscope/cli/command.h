@@ -1,0 +1,25 @@
+#pragma once
+// How a subcommand plugs into the command line: each command lives in its own file src/cli/cmd_NAME.cpp and
+// defines one `add_NAME_command`, which declares its options on `app` and, when the user picks it, stores in
+// `selected` the function that runs it. app.cpp calls them all; main() only maps the result to an exit status.
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace refscope::cli {
+
+// Runs the selected command; returns its exit status (0 done, 1 `check` over its limits).
+using CommandRun = std::function<int()>;
+
+void add_summary_command(CLI::App& app, CommandRun& selected);
+void add_leaks_command(CLI::App& app, CommandRun& selected);
+void add_cycles_command(CLI::App& app, CommandRun& selected);
+void add_sharing_command(CLI::App& app, CommandRun& selected);
+void add_why_command(CLI::App& app, CommandRun& selected);
+void add_diff_command(CLI::App& app, CommandRun& selected);
+void add_check_command(CLI::App& app, CommandRun& selected);
+void add_record_command(CLI::App& app, CommandRun& selected);
+
+// Parses the command line, runs the command, maps errors to exit status 2. The whole of main().
+int run(int argc, char** argv);
+
+}  // namespace refscope::cli

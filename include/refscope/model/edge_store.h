@@ -1,0 +1,66 @@
+#pragma once
+// Owner edges: for each live object, the objects it holds references to, each with a multiplicity.
+//
+// Every object's list lives in one pool of 12-byte entries, in blocks of power-of-two capacity recycled through a
+// free list per size. A short list (up to kSmall entries, most objects) is a plain array searched linearly; a
+// longer one (a big dict, a module's globals) becomes an open-addressing table keyed by target slot, so a
+// recorder's snapshot diff of a container with a million members stays linear.
+//
+// Freeing an object does not visit the edges that point at it: each edge remembers its target's generation, and
+// an edge whose target slot has moved on to a later generation is stale, skipped when read and reclaimed when its
+// list next grows or is rebuilt. The model therefore never needs incoming lists.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "refscope/model/object.h"
+
+namespace refscope {
+
+struct Edge {
+  uint32_t target = kEmpty;
+  uint32_t gen = 0;
+  uint32_t count = 0;  // 0 in a hashed list: a tombstone
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+};
+
+class EdgeStore {
+ public:
+  static constexpr uint32_t kSmall = 8;
+
+  // `objects` is the model's object table, read to tell stale edges (its vector may grow; it is read, not kept).
+  explicit EdgeStore(const std::vector<Object>& objects) : objects_(&objects) {}
+
+  // Adds one reference owner -> target; returns the new multiplicity.
+  uint32_t add(EdgeList& list, uint32_t target, uint32_t gen);
+  // Removes one reference; returns false when the owner holds none to that target.
+  bool remove_one(EdgeList& list, uint32_t target, uint32_t gen);
+  // Calls f(target_slot, count) for every live edge of the list.
+  template <typename F>
+  void for_each(const EdgeList& list, F&& f) const {
+    const Edge* e = pool_.data() + list.offset;
+    uint32_t n = list.capacity <= kSmall ? list.used : list.capacity;
+    for (uint32_t i = 0; i < n; ++i)
+      if (e[i].target != Edge::kEmpty && e[i].count != 0 && !stale(e[i])) f(e[i].target, e[i].count);
+  }
+  // Gives the list's storage back to the pool.
+  void release(EdgeList& list);
+
+  size_t pool_entries() const { return pool_.size(); }
+
+ private:
+  bool stale(const Edge& e) const { return (*objects_)[e.target].gen != e.gen; }
+  uint32_t allocate(uint32_t capacity);
+  void rebuild(EdgeList& list, uint32_t min_capacity);
+  Edge* find_hashed(const EdgeList& list, uint32_t target, uint32_t gen);
+  void insert_hashed(EdgeList& list, Edge e);
+  static uint32_t home(uint32_t target, uint32_t capacity) {
+    return static_cast<uint32_t>((target * 0x9E3779B1u) & (capacity - 1));
+  }
+
+  const std::vector<Object>* objects_;
+  std::vector<Edge> pool_;
+  std::array<std::vector<uint32_t>, 33> free_blocks_;  // by log2 of capacity
+};
+
+}  // namespace refscope

@@ -1,0 +1,123 @@
+#pragma once
+// The reference model: replays events into the set of live objects, their refcounts, the owner edges between them
+// and the anomalies of TRACE-FORMAT.md. Applying an event never throws and never stops: whatever a well-formed
+// trace says, the model records what it could not take at face value and goes on.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "refscope/model/anomaly.h"
+#include "refscope/model/edge_store.h"
+#include "refscope/model/object.h"
+#include "refscope/reader/event.h"
+#include "refscope/util/addr_map.h"
+
+namespace refscope {
+
+struct ModelOptions {
+  size_t keep_anomalies = 100;  // details kept for the first N anomalies; all are counted
+  size_t keep_markers = 10000;  // likewise for markers
+};
+
+struct EventCounts {
+  uint64_t alloc = 0, incref = 0, decref = 0, free = 0, refcount = 0, marker = 0, gc = 0;
+  uint64_t meta = 0, type = 0, stack = 0, gc_end = 0;
+};
+
+struct MarkerRecord {
+  std::string label;
+  uint64_t line = 0;
+};
+
+// Notified of changes that analyses needing the past (collected cycles, growth) must see as they happen.
+class ModelObserver {
+ public:
+  virtual ~ModelObserver() = default;
+  virtual void on_alloc(ObjSlot) {}
+  // Called while the object is still intact, its edges readable, just before it is freed.
+  virtual void before_free(ObjSlot) {}
+  // One owner reference removed by a D record.
+  virtual void on_edge_removed(ObjSlot /*owner*/, ObjSlot /*target*/) {}
+  virtual void on_gc_start(const Event&) {}
+  virtual void on_gc_end(const Event&) {}
+  virtual void on_marker(const Event&) {}
+};
+
+class Model {
+ public:
+  explicit Model(ModelOptions options = {});
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  void apply(const Event& ev);
+  void set_observer(ModelObserver* observer) { observer_ = observer; }
+
+  RefsMode refs_mode() const { return mode_; }
+
+  // --- Objects ---------------------------------------------------------------------------------------------------
+  // The slot of the live object at `addr`, or an invalid slot (value UINT32_MAX).
+  ObjSlot find(uint64_t addr) const { return ObjSlot(addr_map_.find(addr)); }
+  static bool valid(ObjSlot s) { return s.value != UINT32_MAX; }
+  const Object& object(ObjSlot s) const { return objects_[s.value]; }
+  // Slots range over [0, slot_count()); only those with live() hold an object.
+  uint32_t slot_count() const { return static_cast<uint32_t>(objects_.size()); }
+  template <typename F>
+  void for_each_live(F&& f) const {
+    for (uint32_t i = 0; i < objects_.size(); ++i)
+      if (objects_[i].live()) f(ObjSlot(i), objects_[i]);
+  }
+  // f(target, multiplicity) for each object that `owner` holds references to.
+  template <typename F>
+  void for_each_edge(ObjSlot owner, F&& f) const {
+    edges_.for_each(objects_[owner.value].edges, [&](uint32_t t, uint32_t n) { f(ObjSlot(t), n); });
+  }
+
+  // --- Totals ----------------------------------------------------------------------------------------------------
+  const EventCounts& counts() const { return counts_; }
+  uint64_t live_objects() const { return live_objects_; }
+  uint64_t live_bytes() const { return live_bytes_; }
+  uint64_t peak_bytes() const { return peak_bytes_; }
+  uint64_t peak_bytes_objects() const { return peak_bytes_objects_; }  // live objects when bytes peaked
+  uint64_t peak_bytes_line() const { return peak_bytes_line_; }
+  uint64_t peak_objects() const { return peak_objects_; }
+  uint64_t peak_objects_line() const { return peak_objects_line_; }
+  uint64_t last_line() const { return last_line_; }
+  const AnomalyLog& anomalies() const { return anomalies_; }
+  const std::vector<MarkerRecord>& markers() const { return markers_; }  // the first keep_markers
+  bool gc_open() const { return gc_open_; }
+  uint64_t gc_frees() const { return gc_frees_; }  // frees inside G..g brackets
+  size_t memory_bytes() const;
+
+ private:
+  void alloc(const Event& ev);
+  void incref(const Event& ev);
+  void decref(const Event& ev);
+  void free_record(const Event& ev);
+  void refcount(const Event& ev);
+  void marker(const Event& ev);
+
+  ObjSlot create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site, uint64_t line, uint16_t flags);
+  void destroy(ObjSlot slot);
+  void anomaly(AnomalyKind kind, const Event& ev, int64_t observed = 0, int64_t modelled = 0);
+  void note_peak(uint64_t line);
+
+  ModelOptions options_;
+  RefsMode mode_ = RefsMode::Exact;
+  std::vector<Object> objects_;
+  std::vector<uint32_t> free_slots_;
+  AddrMap addr_map_;
+  EdgeStore edges_;
+  AnomalyLog anomalies_;
+  EventCounts counts_;
+  std::vector<MarkerRecord> markers_;
+  ModelObserver* observer_ = nullptr;
+
+  uint64_t live_objects_ = 0, live_bytes_ = 0;
+  uint64_t peak_bytes_ = 0, peak_bytes_objects_ = 0, peak_bytes_line_ = 0;
+  uint64_t peak_objects_ = 0, peak_objects_line_ = 0;
+  uint64_t last_line_ = 0;
+  bool gc_open_ = false;
+  uint64_t gc_frees_ = 0;
+};
+
+}  // namespace refscope

@@ -1,0 +1,42 @@
+#pragma once
+// One decoded record of a trace. The reader fills it; the model applies it. Text fields point into the reader's
+// buffer and stay valid until the next call to TraceReader::next.
+#include <cstdint>
+#include <string_view>
+
+#include "refscope/util/ids.h"
+
+namespace refscope {
+
+enum class RecordKind : uint8_t {
+  Meta,      // @ KEY VALUE...
+  Type,      // T ID NAME
+  Stack,     // S ID PARENT LINE FUNCTION FILE
+  Alloc,     // A ADDR SIZE TYPE [SITE]
+  Incref,    // I ADDR [OWNER]
+  Decref,    // D ADDR [OWNER]
+  Free,      // F ADDR
+  Refcount,  // R ADDR COUNT|immortal
+  Marker,    // M LABEL
+  GcStart,   // G GENERATION
+  GcEnd,     // g COLLECTED UNCOLLECTABLE
+};
+
+enum class RefsMode : uint8_t { Exact, Sampled };
+
+struct Event {
+  RecordKind kind = RecordKind::Meta;
+  uint64_t line = 0;
+  uint64_t addr = 0;   // A I D F R
+  uint64_t owner = 0;  // I D; 0 when the reference is held from outside the traced heap
+  uint64_t size = 0;   // A: bytes; R: count; G: generation; g: collected
+  uint64_t extra = 0;  // g: uncollectable; S: source line
+  TypeIdx type;        // A: the object's type; T: the type being defined
+  StackIdx site;       // A: allocation site; S: the node being defined
+  StackIdx parent;     // S: the calling node
+  bool immortal = false;  // R ... immortal
+  std::string_view text;   // @ key, T name, M label, S function
+  std::string_view text2;  // @ value, S file
+};
+
+}  // namespace refscope

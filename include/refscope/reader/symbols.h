@@ -1,0 +1,63 @@
+#pragma once
+// Type names and stack nodes, defined by T and S records. Trace ids are whatever the recorder chose; the table
+// maps them to dense indices so the model stores 32-bit indices into flat vectors.
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "refscope/util/ids.h"
+
+namespace refscope {
+
+struct StackNode {
+  StackIdx parent;
+  uint64_t line = 0;
+  std::string function;
+  std::string file;
+  uint32_t trace_id = 0;
+};
+
+class SymbolTable {
+ public:
+  SymbolTable();
+
+  // Index 0 is the unknown type / unknown site.
+  const std::string& type_name(TypeIdx t) const { return types_[t.value].name; }
+  const StackNode& stack(StackIdx s) const { return stacks_[s.value]; }
+  size_t type_count() const { return types_.size(); }
+  size_t stack_count() const { return stacks_.size(); }
+
+  // Trace id -> index, or nullopt-like kMissing when the id was never defined. Id 0 maps to index 0.
+  static constexpr uint32_t kMissing = UINT32_MAX;
+  uint32_t find_type(uint32_t trace_id) const { return lookup(type_ids_, type_big_, trace_id); }
+  uint32_t find_stack(uint32_t trace_id) const { return lookup(stack_ids_, stack_big_, trace_id); }
+
+  // Defines an id. Returns false when it was defined before with another meaning; `previous_line` then says where.
+  bool define_type(uint32_t trace_id, std::string_view name, uint64_t line, uint64_t& previous_line);
+  bool define_stack(uint32_t trace_id, StackNode node, uint64_t line, uint64_t& previous_line);
+
+  // "file:line in function", innermost frame of the node; "?" for the unknown site.
+  std::string site_label(StackIdx s) const;
+  // The frames of a site, innermost first.
+  std::vector<StackIdx> frames(StackIdx s) const;
+
+ private:
+  struct TypeEntry {
+    std::string name;
+    uint64_t line = 0;
+  };
+  static constexpr uint32_t kDenseLimit = 1u << 20;
+  static uint32_t lookup(const std::vector<uint32_t>& dense, const std::unordered_map<uint32_t, uint32_t>& big,
+                         uint32_t id);
+  static void assign(std::vector<uint32_t>& dense, std::unordered_map<uint32_t, uint32_t>& big, uint32_t id,
+                     uint32_t index);
+
+  std::vector<TypeEntry> types_;
+  std::vector<StackNode> stacks_;
+  std::vector<uint64_t> stack_lines_;
+  std::vector<uint32_t> type_ids_, stack_ids_;
+  std::unordered_map<uint32_t, uint32_t> type_big_, stack_big_;
+};
+
+}  // namespace refscope

@@ -1,0 +1,68 @@
+#pragma once
+// The pull reader for trace format 1: `next(ev)` decodes one record at a time and keeps nothing per record, so
+// memory stays flat however long the trace. Declarations (header, metadata, T and S) are checked and kept here;
+// everything that changes the heap is handed to the caller as an Event for the model to apply.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "refscope/reader/event.h"
+#include "refscope/reader/symbols.h"
+#include "refscope/source/byte_source.h"
+
+namespace refscope {
+
+struct TraceInfo {
+  std::string path;          // as given ("-" for stdin)
+  std::string name;          // as messages show it
+  std::string encoding;      // plain, gzip or zstd
+  int version = 0;
+  RefsMode refs = RefsMode::Exact;
+  std::vector<std::pair<std::string, std::string>> metadata;  // in trace order, the first kMaxMetadata
+  uint64_t metadata_total = 0;
+  bool truncated = false;  // ended without a line end, or mid-way through a compressed frame
+  static constexpr size_t kMaxMetadata = 256;
+};
+
+class TraceReader {
+ public:
+  // Opens the trace and reads up to its header. Throws TraceError for a file that cannot be opened or is not a
+  // format-1 trace.
+  explicit TraceReader(const std::string& path);
+  // Reads from an already opened source (tests, the fuzzer).
+  TraceReader(std::unique_ptr<ByteSource> source, std::string path);
+
+  // Decodes the next record into `ev`. Returns false at the end. Throws TraceError naming file and line.
+  bool next(Event& ev);
+
+  const TraceInfo& info() const { return info_; }
+  const SymbolTable& symbols() const { return symbols_; }
+  uint64_t line() const { return line_; }
+  uint64_t bytes_consumed() const { return consumed_; }
+
+  // Throws TraceError for the current line, showing `text` under the message.
+  [[noreturn]] void fail(const std::string& message, std::string_view text) const;
+
+ private:
+  bool next_line(std::string_view& line);
+  void read_header();
+  bool parse(std::string_view line, Event& ev);
+  void parse_meta(std::string_view rest, Event& ev, std::string_view line);
+  void parse_type(std::string_view rest, Event& ev, std::string_view line);
+  void parse_stack(std::string_view rest, Event& ev, std::string_view line);
+
+  std::unique_ptr<ByteSource> source_;
+  TraceInfo info_;
+  SymbolTable symbols_;
+  std::vector<char> buffer_;
+  size_t begin_ = 0, end_ = 0;
+  bool eof_ = false;
+  uint64_t line_ = 0;
+  uint64_t consumed_ = 0;
+  bool heap_records_seen_ = false;  // an A, I, D, F or R was read: `@ refs` may no longer change
+  uint64_t gc_open_line_ = 0;       // line of the open G, 0 when none is open
+};
+
+}  // namespace refscope

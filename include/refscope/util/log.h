@@ -1,0 +1,25 @@
+#pragma once
+// Diagnostics go to stderr through spdlog, as `refscope: warning: ...`; reports go to stdout and never through here.
+// The CLI sets the level from -q/-v (src/cli/app.cpp); the library only calls these.
+#include <spdlog/spdlog.h>
+
+namespace refscope::log {
+
+template <typename... Args>
+void warn(fmt::format_string<Args...> format, Args&&... args) {
+  spdlog::warn(format, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> format, Args&&... args) {
+  spdlog::info(format, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void debug(fmt::format_string<Args...> format, Args&&... args) {
+  spdlog::debug(format, std::forward<Args>(args)...);
+}
+
+// Sends spdlog's default logger to stderr with refscope's prefix. Verbosity: -1 quiet (errors only), 0 warnings,
+// 1 info, 2 debug.
+void setup(int verbosity);
+
+}  // namespace refscope::log

@@ -1,0 +1,216 @@
+#include "refscope/model/model.h"
+
+namespace refscope {
+
+Model::Model(ModelOptions options)
+    : options_(options), edges_(objects_), anomalies_(options.keep_anomalies) {}
+
+void Model::apply(const Event& ev) {
+  last_line_ = ev.line;
+  switch (ev.kind) {
+    case RecordKind::Alloc: alloc(ev); break;
+    case RecordKind::Incref: incref(ev); break;
+    case RecordKind::Decref: decref(ev); break;
+    case RecordKind::Free: free_record(ev); break;
+    case RecordKind::Refcount: refcount(ev); break;
+    case RecordKind::Marker: marker(ev); break;
+    case RecordKind::GcStart:
+      ++counts_.gc;
+      gc_open_ = true;
+      if (observer_) observer_->on_gc_start(ev);
+      break;
+    case RecordKind::GcEnd:
+      ++counts_.gc_end;
+      gc_open_ = false;
+      if (observer_) observer_->on_gc_end(ev);
+      break;
+    case RecordKind::Meta:
+      ++counts_.meta;
+      if (ev.text == "refs") mode_ = ev.text2 == "sampled" ? RefsMode::Sampled : RefsMode::Exact;
+      break;
+    case RecordKind::Type: ++counts_.type; break;
+    case RecordKind::Stack: ++counts_.stack; break;
+  }
+}
+
+void Model::anomaly(AnomalyKind kind, const Event& ev, int64_t observed, int64_t modelled) {
+  anomalies_.add({kind, ev.line, ev.addr, ev.owner, observed, modelled});
+}
+
+void Model::note_peak(uint64_t line) {
+  if (live_bytes_ > peak_bytes_) {
+    peak_bytes_ = live_bytes_;
+    peak_bytes_objects_ = live_objects_;
+    peak_bytes_line_ = line;
+  }
+  if (live_objects_ > peak_objects_) {
+    peak_objects_ = live_objects_;
+    peak_objects_line_ = line;
+  }
+}
+
+ObjSlot Model::create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site, uint64_t line, uint16_t flags) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(objects_.size());
+    objects_.emplace_back();
+  }
+  Object& o = objects_[slot];
+  uint32_t gen = o.gen;
+  o = Object{};
+  o.gen = gen;
+  o.addr = addr;
+  o.line = line;
+  o.size = size;
+  o.flags = static_cast<uint16_t>(kLive | flags);
+  o.type = type;
+  o.site = site;
+  addr_map_.put(addr, slot);
+  ++live_objects_;
+  live_bytes_ += size;
+  note_peak(line);
+  if (observer_) observer_->on_alloc(ObjSlot(slot));
+  return ObjSlot(slot);
+}
+
+void Model::destroy(ObjSlot slot) {
+  if (observer_) observer_->before_free(slot);
+  Object& o = objects_[slot.value];
+  // The references it held are released. Edges that point at it go stale by themselves when its generation moves.
+  edges_.for_each(o.edges, [&](uint32_t target, uint32_t count) {
+    Object& t = objects_[target];
+    t.held -= count;
+    if (!t.immortal()) t.refcount -= count;
+  });
+  edges_.release(o.edges);
+  addr_map_.erase(o.addr);
+  --live_objects_;
+  live_bytes_ -= o.size;
+  if (gc_open_) ++gc_frees_;
+  o.flags = 0;
+  ++o.gen;
+  free_slots_.push_back(slot.value);
+}
+
+void Model::alloc(const Event& ev) {
+  ++counts_.alloc;
+  ObjSlot old = find(ev.addr);
+  if (valid(old)) {
+    anomaly(AnomalyKind::AddressReused, ev);
+    destroy(old);
+  }
+  ObjSlot s = create(ev.addr, ev.size, ev.type, ev.site, ev.line, 0);
+  objects_[s.value].refcount = 1;
+}
+
+void Model::incref(const Event& ev) {
+  ++counts_.incref;
+  ObjSlot s = find(ev.addr);
+  bool reported = false;
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    reported = true;
+    s = create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
+  }
+  if (objects_[s.value].immortal()) return;
+  ObjSlot owner(UINT32_MAX);
+  if (ev.owner != 0) {
+    owner = find(ev.owner);
+    if (!valid(owner) && !reported) anomaly(AnomalyKind::UnknownOwner, ev);
+  }
+  Object& o = objects_[s.value];
+  ++o.refcount;
+  if (valid(owner)) {
+    edges_.add(objects_[owner.value].edges, s.value, o.gen);
+    ++o.held;
+  }
+}
+
+void Model::decref(const Event& ev) {
+  ++counts_.decref;
+  ObjSlot s = find(ev.addr);
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    return;
+  }
+  Object& o = objects_[s.value];
+  if (o.immortal()) return;
+  if (ev.owner != 0) {
+    ObjSlot owner = find(ev.owner);
+    if (!valid(owner)) {
+      // Taken as an external reference; the record already has its anomaly, so an empty external count is silent.
+      anomaly(AnomalyKind::UnknownOwner, ev);
+      if (o.external() > 0) --o.refcount;
+      return;
+    }
+    if (edges_.remove_one(objects_[owner.value].edges, s.value, o.gen)) {
+      --o.held;
+      --o.refcount;
+      if (observer_) observer_->on_edge_removed(owner, s);
+      return;
+    }
+    anomaly(AnomalyKind::OwnerMismatch, ev);
+    if (o.external() > 0) --o.refcount;
+    return;
+  }
+  if (o.external() == 0) {
+    anomaly(AnomalyKind::RefcountUnderflow, ev, 0, 0);
+    return;
+  }
+  --o.refcount;
+}
+
+void Model::free_record(const Event& ev) {
+  ++counts_.free;
+  ObjSlot s = find(ev.addr);
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    return;
+  }
+  const Object& o = objects_[s.value];
+  if (mode_ == RefsMode::Exact && !o.immortal() && o.refcount > 0)
+    anomaly(AnomalyKind::FreedWhileReferenced, ev, 0, o.refcount);
+  destroy(s);
+}
+
+void Model::refcount(const Event& ev) {
+  ++counts_.refcount;
+  ObjSlot s = find(ev.addr);
+  bool reported = false;
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    reported = true;
+    s = create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
+  }
+  Object& o = objects_[s.value];
+  if (ev.immortal) {
+    o.flags |= kImmortal;
+    return;
+  }
+  bool was_immortal = o.immortal();
+  o.flags &= static_cast<uint16_t>(~kImmortal);
+  int64_t observed = static_cast<int64_t>(ev.size);
+  if (observed < static_cast<int64_t>(o.held)) {
+    if (!reported) anomaly(AnomalyKind::ExternalNegative, ev, observed, o.held);
+    o.refcount = o.held;
+    return;
+  }
+  if (mode_ == RefsMode::Exact && !reported && !was_immortal && observed != o.refcount)
+    anomaly(AnomalyKind::RefcountMismatch, ev, observed, o.refcount);
+  o.refcount = observed;
+}
+
+void Model::marker(const Event& ev) {
+  ++counts_.marker;
+  if (markers_.size() < options_.keep_markers) markers_.push_back({std::string(ev.text), ev.line});
+  if (observer_) observer_->on_marker(ev);
+}
+
+size_t Model::memory_bytes() const {
+  return objects_.capacity() * sizeof(Object) + addr_map_.memory_bytes() + edges_.pool_entries() * sizeof(Edge);
+}
+
+}  // namespace refscope

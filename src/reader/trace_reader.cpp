@@ -1,0 +1,419 @@
+#include "refscope/reader/trace_reader.h"
+
+#include <cstring>
+
+#include "refscope/util/error.h"
+#include "refscope/util/log.h"
+
+namespace refscope {
+namespace {
+
+constexpr size_t kBufferSize = 1 << 20;
+constexpr size_t kMaxLine = 64u << 20;  // longer than any sane record; guards memory against garbage input
+constexpr uint64_t kMaxSize = 1ull << 48;
+constexpr uint64_t kMaxRefcount = (1ull << 63) - 1;
+
+inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// Walks the fields of one line. Every parse_* names the field it expects, so a message can say what was wrong.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  void skip_blanks() {
+    while (p_ < end_ && is_blank(*p_)) ++p_;
+  }
+  bool at_end() {
+    skip_blanks();
+    return p_ == end_;
+  }
+  std::string_view field() {
+    skip_blanks();
+    const char* start = p_;
+    while (p_ < end_ && !is_blank(*p_)) ++p_;
+    return {start, static_cast<size_t>(p_ - start)};
+  }
+  // The rest of the line: starts after the separator, ends before trailing blanks.
+  std::string_view rest() {
+    skip_blanks();
+    const char* e = end_;
+    while (e > p_ && is_blank(e[-1])) --e;
+    std::string_view out(p_, static_cast<size_t>(e - p_));
+    p_ = end_;
+    return out;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+enum class NumError { None, Empty, NotNumber, TooBig };
+
+NumError parse_hex(std::string_view s, uint64_t& out) {
+  if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.empty()) return NumError::NotNumber;
+  uint64_t v = 0;
+  size_t digits = 0;
+  for (char c : s) {
+    unsigned d;
+    if (c >= '0' && c <= '9') d = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f') d = static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') d = static_cast<unsigned>(c - 'A' + 10);
+    else return NumError::NotNumber;
+    if (v != 0 || d != 0) ++digits;
+    if (digits > 16) return NumError::TooBig;
+    v = (v << 4) | d;
+  }
+  out = v;
+  return NumError::None;
+}
+
+NumError parse_dec(std::string_view s, uint64_t max, uint64_t& out) {
+  if (s.empty()) return NumError::NotNumber;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return NumError::NotNumber;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (max - d) / 10) return NumError::TooBig;
+    v = v * 10 + d;
+  }
+  out = v;
+  return NumError::None;
+}
+
+std::string quoted(std::string_view s) {
+  constexpr size_t kShown = 40;
+  std::string out = "'";
+  out.append(s.substr(0, kShown));
+  if (s.size() > kShown) out += "...";
+  return out + "'";
+}
+
+const char* record_name(char c) {
+  switch (c) {
+    case 'A': return "A (alloc)";
+    case 'I': return "I (incref)";
+    case 'D': return "D (decref)";
+    case 'F': return "F (free)";
+    case 'R': return "R (refcount)";
+    case 'T': return "T (type)";
+    case 'S': return "S (stack node)";
+    case 'G': return "G (collection start)";
+    case 'g': return "g (collection end)";
+    default: return "record";
+  }
+}
+
+}  // namespace
+
+// Field-level helpers as members of a small parser bound to one line, so each can throw with the line's text.
+struct LineParser {
+  const TraceReader& reader;
+  std::string_view line;
+  Cursor cur;
+  char record;
+
+  [[noreturn]] void fail(const std::string& message) { reader.fail(message, line); }
+
+  std::string_view required(const char* what) {
+    std::string_view f = cur.field();
+    if (f.empty())
+      fail(std::string("missing field ") + what + " in " + record_name(record) + " record");
+    return f;
+  }
+  uint64_t address(const char* what) {
+    std::string_view f = required(what);
+    uint64_t v = 0;
+    switch (parse_hex(f, v)) {
+      case NumError::None: break;
+      case NumError::TooBig: fail(std::string(what) + " " + quoted(f) + " is longer than 64 bits");
+      default: fail(std::string(what) + " " + quoted(f) + " is not a hexadecimal address");
+    }
+    if (v == 0) fail(std::string(what) + " is 0; addresses are never 0");
+    return v;
+  }
+  uint64_t optional_address(const char* what) {
+    if (cur.at_end()) return 0;
+    return address(what);
+  }
+  uint64_t number(const char* what, uint64_t max, const char* limit) {
+    std::string_view f = required(what);
+    uint64_t v = 0;
+    switch (parse_dec(f, max, v)) {
+      case NumError::None: return v;
+      case NumError::TooBig:
+        fail(std::string(what) + " " + quoted(f) + " is out of range (at most " + limit + ")");
+      default: fail(std::string(what) + " " + quoted(f) + " is not a decimal number");
+    }
+  }
+  void end() {
+    if (!cur.at_end())
+      fail(std::string("extra field ") + quoted(cur.field()) + " in " + record_name(record) + " record");
+  }
+};
+
+TraceReader::TraceReader(const std::string& path) : TraceReader(open_source(path), path) {}
+
+TraceReader::TraceReader(std::unique_ptr<ByteSource> source, std::string path)
+    : source_(std::move(source)), buffer_(kBufferSize) {
+  info_.path = path;
+  info_.name = display_name(path);
+  info_.encoding = source_->encoding();
+  read_header();
+}
+
+void TraceReader::fail(const std::string& message, std::string_view text) const {
+  constexpr size_t kShown = 200;
+  std::string shown(text.substr(0, kShown));
+  if (text.size() > kShown) shown += "...";
+  throw TraceError(info_.name, line_, message, shown);
+}
+
+bool TraceReader::next_line(std::string_view& line) {
+  for (;;) {
+    if (begin_ < end_) {
+      const char* start = buffer_.data() + begin_;
+      const void* nl = std::memchr(start, '\n', end_ - begin_);
+      if (nl) {
+        size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
+        begin_ += len + 1;
+        consumed_ += len + 1;
+        if (len > 0 && start[len - 1] == '\r') --len;
+        line = {start, len};
+        ++line_;
+        return true;
+      }
+    }
+    if (eof_) {
+      if (begin_ < end_) {
+        // A record cut short by a crash: everything before it is good, the fragment is not.
+        ++line_;
+        info_.truncated = true;
+        log::warn("{}:{}: the trace ends without a line end (cut short?); ignoring the partial last line",
+                  info_.name, line_);
+        begin_ = end_;
+      }
+      if (source_->truncated() && !info_.truncated) {
+        info_.truncated = true;
+        log::warn("{}: the compressed stream ends in the middle of a frame (cut short?); read what it held",
+                  info_.name);
+      }
+      return false;
+    }
+    // Keep the unfinished line, make room, read more.
+    size_t pending = end_ - begin_;
+    if (pending == buffer_.size()) {
+      if (buffer_.size() >= kMaxLine) {
+        ++line_;
+        fail("line longer than " + std::to_string(kMaxLine >> 20) + " MiB; this is not a trace",
+             std::string_view(buffer_.data(), 80));
+      }
+      buffer_.resize(buffer_.size() * 2);
+    }
+    if (begin_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, pending);
+      begin_ = 0;
+      end_ = pending;
+    }
+    size_t n = source_->read(buffer_.data() + end_, buffer_.size() - end_);
+    if (n == 0) eof_ = true;
+    end_ += n;
+  }
+}
+
+void TraceReader::read_header() {
+  std::string_view line;
+  while (next_line(line)) {
+    if (line.empty() || line[0] == '#') continue;
+    Cursor cur(line);
+    std::string_view magic = cur.field();
+    if (magic != "refscope-trace")
+      fail("not a refscope trace (the first line should be 'refscope-trace 1')", line);
+    std::string_view version = cur.field();
+    uint64_t v = 0;
+    if (parse_dec(version, 1000000, v) != NumError::None || !cur.at_end())
+      fail("malformed header; expected 'refscope-trace 1'", line);
+    if (v != 1) fail("trace version " + std::to_string(v) + ", this refscope reads 1", line);
+    info_.version = 1;
+    return;
+  }
+  throw TraceError(info_.name, 0, "not a refscope trace (empty: no 'refscope-trace 1' header)");
+}
+
+bool TraceReader::next(Event& ev) {
+  std::string_view line;
+  while (next_line(line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (parse(line, ev)) return true;
+  }
+  return false;
+}
+
+bool TraceReader::parse(std::string_view line, Event& ev) {
+  char record = line[0];
+  if (is_blank(record)) {
+    // A line of blanks is a blank line; a record indented by blanks is not a record.
+    if (Cursor(line).at_end()) return false;
+    fail("a record must start at the beginning of its line", line);
+  }
+  if (line.size() > 1 && !is_blank(line[1])) {
+    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g",
+         line);
+  }
+  LineParser p{*this, line, Cursor(line.substr(1)), record};
+  ev.line = line_;
+  switch (record) {
+    case 'A': {
+      ev.kind = RecordKind::Alloc;
+      ev.addr = p.address("ADDR");
+      ev.size = p.number("SIZE", kMaxSize, "2^48");
+      uint64_t type = p.number("TYPE", UINT32_MAX, "2^32-1");
+      uint64_t site = p.cur.at_end() ? 0 : p.number("SITE", UINT32_MAX, "2^32-1");
+      p.end();
+      uint32_t t = symbols_.find_type(static_cast<uint32_t>(type));
+      if (t == SymbolTable::kMissing)
+        fail("type " + std::to_string(type) + " is not defined (a T record must define it first)", line);
+      uint32_t s = symbols_.find_stack(static_cast<uint32_t>(site));
+      if (s == SymbolTable::kMissing)
+        fail("stack node " + std::to_string(site) + " is not defined (an S record must define it first)", line);
+      ev.type = TypeIdx(t);
+      ev.site = StackIdx(s);
+      heap_records_seen_ = true;
+      return true;
+    }
+    case 'I':
+    case 'D':
+      ev.kind = record == 'I' ? RecordKind::Incref : RecordKind::Decref;
+      ev.addr = p.address("ADDR");
+      ev.owner = p.optional_address("OWNER");
+      p.end();
+      heap_records_seen_ = true;
+      return true;
+    case 'F':
+      ev.kind = RecordKind::Free;
+      ev.addr = p.address("ADDR");
+      p.end();
+      heap_records_seen_ = true;
+      return true;
+    case 'R': {
+      ev.kind = RecordKind::Refcount;
+      ev.addr = p.address("ADDR");
+      std::string_view count = p.required("COUNT");
+      if (count == "immortal") {
+        ev.immortal = true;
+        ev.size = 0;
+      } else {
+        ev.immortal = false;
+        uint64_t v = 0;
+        switch (parse_dec(count, kMaxRefcount, v)) {
+          case NumError::None: break;
+          case NumError::TooBig: fail("COUNT " + quoted(count) + " is out of range (at most 2^63-1)", line);
+          default: fail("COUNT " + quoted(count) + " is neither a decimal number nor 'immortal'", line);
+        }
+        ev.size = v;
+      }
+      p.end();
+      heap_records_seen_ = true;
+      return true;
+    }
+    case 'M':
+      ev.kind = RecordKind::Marker;
+      ev.text = p.cur.rest();
+      if (ev.text.empty()) fail("missing field LABEL in M (marker) record", line);
+      return true;
+    case 'G': {
+      ev.kind = RecordKind::GcStart;
+      ev.size = p.number("GENERATION", 2, "2");
+      p.end();
+      if (gc_open_line_ != 0)
+        fail("G while the collection started on line " + std::to_string(gc_open_line_) + " is still open", line);
+      gc_open_line_ = line_;
+      return true;
+    }
+    case 'g':
+      ev.kind = RecordKind::GcEnd;
+      ev.size = p.number("COLLECTED", UINT32_MAX, "2^32-1");
+      ev.extra = p.number("UNCOLLECTABLE", UINT32_MAX, "2^32-1");
+      p.end();
+      if (gc_open_line_ == 0) fail("g (collection end) with no collection open", line);
+      gc_open_line_ = 0;
+      return true;
+    case '@':
+      parse_meta(line.substr(1), ev, line);
+      return true;
+    case 'T':
+      parse_type(line.substr(1), ev, line);
+      return true;
+    case 'S':
+      parse_stack(line.substr(1), ev, line);
+      return true;
+    default:
+      fail("unknown record " + quoted(std::string_view(&line[0], 1)) +
+               "; records are one letter: @ T S A I D F R M G g",
+           line);
+  }
+}
+
+void TraceReader::parse_meta(std::string_view rest, Event& ev, std::string_view line) {
+  Cursor cur(rest);
+  ev.kind = RecordKind::Meta;
+  ev.text = cur.field();
+  if (ev.text.empty()) fail("missing field KEY in @ (metadata) record", line);
+  ev.text2 = cur.rest();
+  if (ev.text == "refs") {
+    RefsMode mode;
+    if (ev.text2 == "exact") mode = RefsMode::Exact;
+    else if (ev.text2 == "sampled") mode = RefsMode::Sampled;
+    else fail("@ refs must be 'exact' or 'sampled', not " + quoted(ev.text2), line);
+    if (heap_records_seen_ && mode != info_.refs)
+      fail("@ refs must come before the first A, I, D, F or R record", line);
+    info_.refs = mode;
+  }
+  ++info_.metadata_total;
+  if (info_.metadata.size() < TraceInfo::kMaxMetadata)
+    info_.metadata.emplace_back(std::string(ev.text), std::string(ev.text2));
+}
+
+void TraceReader::parse_type(std::string_view rest, Event& ev, std::string_view line) {
+  LineParser p{*this, line, Cursor(rest), 'T'};
+  ev.kind = RecordKind::Type;
+  uint64_t id = p.number("ID", UINT32_MAX, "2^32-1");
+  if (id == 0) fail("type id 0 is reserved for the unknown type", line);
+  ev.text = p.cur.rest();
+  if (ev.text.empty()) fail("missing field NAME in T (type) record", line);
+  uint64_t previous = 0;
+  if (!symbols_.define_type(static_cast<uint32_t>(id), ev.text, line_, previous))
+    fail("type " + std::to_string(id) + " redefined with another name (first defined on line " +
+             std::to_string(previous) + ")",
+         line);
+  ev.type = TypeIdx(symbols_.find_type(static_cast<uint32_t>(id)));
+}
+
+void TraceReader::parse_stack(std::string_view rest, Event& ev, std::string_view line) {
+  LineParser p{*this, line, Cursor(rest), 'S'};
+  ev.kind = RecordKind::Stack;
+  uint64_t id = p.number("ID", UINT32_MAX, "2^32-1");
+  if (id == 0) fail("stack node id 0 is reserved for 'no caller'", line);
+  uint64_t parent = p.number("PARENT", UINT32_MAX, "2^32-1");
+  uint64_t src_line = p.number("LINE", UINT32_MAX, "2^32-1");
+  ev.text = p.required("FUNCTION");
+  ev.text2 = p.cur.rest();
+  if (ev.text2.empty()) fail("missing field FILE in S (stack node) record", line);
+  uint32_t parent_idx = symbols_.find_stack(static_cast<uint32_t>(parent));
+  if (parent_idx == SymbolTable::kMissing || parent == id)
+    fail("stack node " + std::to_string(id) + " names parent " + std::to_string(parent) +
+             ", which is not defined yet",
+         line);
+  StackNode node{StackIdx(parent_idx), src_line, std::string(ev.text), std::string(ev.text2), 0};
+  uint64_t previous = 0;
+  if (!symbols_.define_stack(static_cast<uint32_t>(id), std::move(node), line_, previous))
+    fail("stack node " + std::to_string(id) + " redefined differently (first defined on line " +
+             std::to_string(previous) + ")",
+         line);
+  ev.site = StackIdx(symbols_.find_stack(static_cast<uint32_t>(id)));
+  ev.parent = StackIdx(parent_idx);
+  ev.extra = src_line;
+}
+
+}  // namespace refscope
