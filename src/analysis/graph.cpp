@@ -1,0 +1,143 @@
+#include "refscope/analysis/graph.h"
+
+#include <algorithm>
+
+namespace refscope {
+
+Graph Graph::from_model(const Model& model) {
+  Graph g;
+  g.node_of_.assign(model.slot_count(), kNone);
+  model.for_each_live([&](ObjSlot s, const Object&) {
+    g.node_of_[s.value] = static_cast<uint32_t>(g.slot_.size());
+    g.slot_.push_back(s);
+  });
+  uint32_t n = g.size();
+  g.offsets_.assign(n + 1, 0);
+  g.root_.assign(n, 0);
+  for (uint32_t v = 0; v < n; ++v) {
+    const Object& o = model.object(g.slot_[v]);
+    g.root_[v] = o.immortal() || o.external() > 0;
+    uint64_t degree = 0;
+    model.for_each_edge(g.slot_[v], [&](ObjSlot, uint32_t) { ++degree; });
+    g.offsets_[v + 1] = g.offsets_[v] + degree;
+  }
+  g.targets_.resize(g.offsets_[n]);
+  for (uint32_t v = 0; v < n; ++v) {
+    uint64_t at = g.offsets_[v];
+    model.for_each_edge(g.slot_[v], [&](ObjSlot t, uint32_t) { g.targets_[at++] = g.node_of_[t.value]; });
+    // Deterministic order whatever the edge store's layout: by target node (slot order).
+    std::sort(g.targets_.begin() + static_cast<int64_t>(g.offsets_[v]), g.targets_.begin() + static_cast<int64_t>(at));
+  }
+  return g;
+}
+
+Graph Graph::reversed() const {
+  Graph r;
+  r.slot_ = slot_;
+  r.node_of_ = node_of_;
+  r.root_ = root_;
+  uint32_t n = size();
+  r.offsets_.assign(n + 1, 0);
+  for (uint32_t t : targets_) ++r.offsets_[t + 1];
+  for (uint32_t v = 0; v < n; ++v) r.offsets_[v + 1] += r.offsets_[v];
+  r.targets_.resize(targets_.size());
+  std::vector<uint64_t> fill(r.offsets_.begin(), r.offsets_.end() - 1);
+  for (uint32_t v = 0; v < n; ++v)
+    for (uint32_t t : out(v)) r.targets_[fill[t]++] = v;
+  return r;
+}
+
+void reach_from(const Graph& g, std::span<const uint32_t> sources, std::vector<uint8_t>& reached,
+                std::vector<uint32_t>* parent) {
+  reached.resize(g.size(), 0);
+  if (parent) parent->resize(g.size(), Graph::kNone);
+  std::vector<uint32_t> queue;
+  for (uint32_t s : sources) {
+    if (reached[s]) continue;
+    reached[s] = 1;
+    if (parent) (*parent)[s] = Graph::kNone;
+    queue.push_back(s);
+  }
+  for (size_t head = 0; head < queue.size(); ++head) {
+    uint32_t v = queue[head];
+    for (uint32_t w : g.out(v)) {
+      if (reached[w]) continue;
+      reached[w] = 1;
+      if (parent) (*parent)[w] = v;
+      queue.push_back(w);
+    }
+  }
+}
+
+Components strongly_connected(const Graph& g, const std::vector<uint8_t>& include) {
+  uint32_t n = g.size();
+  Components c;
+  c.component.assign(n, Graph::kNone);
+  std::vector<uint32_t> index(n, Graph::kNone), low(n, 0);
+  std::vector<uint8_t> on_stack(n, 0);
+  std::vector<uint32_t> stack;
+  struct Frame {
+    uint32_t node;
+    uint32_t next_edge;  // position within out(node)
+  };
+  std::vector<Frame> calls;
+  uint32_t counter = 0;
+  for (uint32_t root = 0; root < n; ++root) {
+    if (!include[root] || index[root] != Graph::kNone) continue;
+    calls.push_back({root, 0});
+    index[root] = low[root] = counter++;
+    stack.push_back(root);
+    on_stack[root] = 1;
+    while (!calls.empty()) {
+      Frame& f = calls.back();
+      auto edges = g.out(f.node);
+      if (f.next_edge < edges.size()) {
+        uint32_t w = edges[f.next_edge++];
+        if (!include[w]) continue;
+        if (index[w] == Graph::kNone) {
+          index[w] = low[w] = counter++;
+          stack.push_back(w);
+          on_stack[w] = 1;
+          calls.push_back({w, 0});
+        } else if (on_stack[w]) {
+          low[f.node] = std::min(low[f.node], index[w]);
+        }
+        continue;
+      }
+      uint32_t v = f.node;
+      calls.pop_back();
+      if (!calls.empty()) low[calls.back().node] = std::min(low[calls.back().node], low[v]);
+      if (low[v] == index[v]) {
+        uint32_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[w] = 0;
+          c.component[w] = c.count;
+        } while (w != v);
+        ++c.count;
+      }
+    }
+  }
+  return c;
+}
+
+std::vector<uint8_t> on_cycle(const Graph& g, const Components& c) {
+  std::vector<uint32_t> sizes(c.count, 0);
+  for (uint32_t comp : c.component)
+    if (comp != Graph::kNone) ++sizes[comp];
+  std::vector<uint8_t> result(g.size(), 0);
+  for (uint32_t v = 0; v < g.size(); ++v) {
+    uint32_t comp = c.component[v];
+    if (comp == Graph::kNone) continue;
+    if (sizes[comp] >= 2) {
+      result[v] = 1;
+      continue;
+    }
+    for (uint32_t w : g.out(v))
+      if (w == v) result[v] = 1;
+  }
+  return result;
+}
+
+}  // namespace refscope
