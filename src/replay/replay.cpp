@@ -74,12 +74,25 @@ void Replay::literal_prescan() {
   }
 }
 
+bool Replay::fill_batch() {
+  batch_pos_ = batch_len_ = 0;
+  while (batch_len_ < kBatch) {
+    Event& ev = batch_[batch_len_];
+    if (!reader_->next(ev)) break;
+    ++batch_len_;
+    model_.prefetch(ev);
+    if (ev.kind > RecordKind::Refcount || ev.kind < RecordKind::Alloc) break;  // carries text, or is rare
+  }
+  for (size_t i = 0; i < batch_len_; ++i) model_.prefetch_object(batch_[i]);
+  return batch_len_ > 0;
+}
+
 bool Replay::step() {
-  Event ev;
-  if (!reader_->next(ev)) {
+  if (batch_pos_ == batch_len_ && !fill_batch()) {
     ended_ = true;
     return false;
   }
+  const Event& ev = batch_[batch_pos_++];
   model_.apply(ev);
   if (ev.kind == RecordKind::Marker) on_marker(ev);
   if (options_.progress && reader_->line() >= next_progress_check_) show_progress();

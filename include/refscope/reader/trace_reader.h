@@ -48,6 +48,7 @@ class TraceReader {
  private:
   bool next_line(std::string_view& line);
   void read_header();
+  bool parse_fast(std::string_view line, Event& ev);
   bool parse(std::string_view line, Event& ev);
   void parse_meta(std::string_view rest, Event& ev, std::string_view line);
   void parse_type(std::string_view rest, Event& ev, std::string_view line);

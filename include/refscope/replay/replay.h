@@ -45,8 +45,16 @@ class Replay {
  private:
   void on_marker(const Event& ev);
   bool step();
+  bool fill_batch();
   void show_progress();
   void literal_prescan();
+
+  // Records are decoded a batch ahead of the model, so the cache lines they will touch can be fetched while the
+  // next lines are parsed (the address map and object table of a large live set do not fit in cache). A record
+  // that carries text ends its batch: its text points into the reader's buffer, valid until the next read.
+  static constexpr size_t kBatch = 64;
+  std::vector<Event> batch_ = std::vector<Event>(kBatch);
+  size_t batch_pos_ = 0, batch_len_ = 0;
 
   std::unique_ptr<TraceReader> reader_;
   Model model_;

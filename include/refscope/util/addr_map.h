@@ -24,6 +24,8 @@ class AddrMap {
     }
   }
 
+  void prefetch(uint64_t key) const { __builtin_prefetch(&slots_[bucket(key)]); }
+
   // Inserts or overwrites.
   void put(uint64_t key, uint32_t value) {
     if ((size_ + 1) * 8 > slots_.size() * 7) rehash(slots_.size() * 2);
