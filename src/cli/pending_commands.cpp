@@ -3,7 +3,6 @@
 #include "refscope/cli/command.h"
 
 namespace refscope::cli {
-__attribute__((weak)) void add_leaks_command(CLI::App&, CommandRun&) {}
 __attribute__((weak)) void add_cycles_command(CLI::App&, CommandRun&) {}
 __attribute__((weak)) void add_sharing_command(CLI::App&, CommandRun&) {}
 __attribute__((weak)) void add_why_command(CLI::App&, CommandRun&) {}
