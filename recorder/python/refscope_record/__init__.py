@@ -1,0 +1,182 @@
+"""Record what a CPython program does with its objects into a refscope trace.
+
+    import refscope_record
+
+    with refscope_record.start("app.trace.zst"):      # or run under `refscope record`
+        refscope_record.mark("warm")                 # a checkpoint, then marker `warm`
+        work()
+        refscope_record.mark("done")
+
+    $ refscope leaks --from warm --to done app.trace.zst
+
+Every function here does nothing harmful when no recording runs: mark() is a no-op then, so a test suite can
+call it unconditionally and be recorded only when someone runs it under `refscope record`.
+"""
+
+import atexit
+import gc
+import os
+import shlex
+import sys
+
+from . import _native
+
+__all__ = ["start", "stop", "mark", "is_recording", "Recording"]
+
+_state = {
+    "pattern": None,   # the path as given, maybe with %p
+    "path": None,      # the file being written
+    "options": None,
+    "hooks": False,    # atexit and at-fork handlers registered
+}
+
+
+def _expand(pattern, pid):
+    """`%p` is the process id (so that forked and spawned children each write their own trace), `%%` is `%`."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "%" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt == "p":
+                out.append(str(pid))
+                i += 2
+                continue
+            if nxt == "%":
+                out.append("%")
+                i += 2
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _default_path():
+    return "refscope-%p.trace.zst"
+
+
+class Recording:
+    """The running recording; as a context manager it stops the recording at the end of the block."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def mark(self, label):
+        mark(label)
+
+    def stop(self):
+        stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        stop()
+        return False
+
+
+def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_tracer=True,
+          checkpoint_signal=None, zstd_level=None):
+    """Start recording into `path` (default `refscope-%p.trace.zst`; `%p` is the pid; `.zst` compresses).
+
+    stack_depth: Python frames kept per allocation site (0: none). checkpoint_every: seconds between automatic
+    checkpoints (0: only mark() and the end). max_size: stop recording when the file reaches about this many
+    bytes (0: no cap). ref_tracer: use PyRefTracer on 3.13+. checkpoint_signal: a signal number that asks for a
+    checkpoint (e.g. signal.SIGUSR2), installed only where the program left the default action.
+    Returns a Recording, usable as a context manager. Raises RuntimeError if a recording already runs.
+    """
+    pattern = path if path is not None else _default_path()
+    real_path = _expand(os.fspath(pattern), os.getpid())
+    if zstd_level is None:
+        zstd_level = int(os.environ.get("REFSCOPE_RECORD_ZSTD_LEVEL", "3")) if real_path.endswith(".zst") else 0
+    options = dict(
+        stack_depth=int(stack_depth),
+        zstd_level=int(zstd_level),
+        max_bytes=int(max_size),
+        checkpoint_every_ms=int(round(float(checkpoint_every) * 1000)),
+        use_tracer=bool(ref_tracer),
+        checkpoint_signal=int(checkpoint_signal or 0),
+        argv=shlex.join(getattr(sys, "orig_argv", sys.argv)),
+    )
+    _native.start(real_path, **options)
+    _state.update(pattern=os.fspath(pattern), path=real_path, options=options)
+    if _native.gc_callback not in gc.callbacks:
+        gc.callbacks.append(_native.gc_callback)
+    if not _state["hooks"]:
+        atexit.register(_at_exit)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_after_fork_child)
+        _state["hooks"] = True
+    # Everything alive now is older than any window the program marks from here on.
+    _native.checkpoint("start")
+    return Recording(real_path)
+
+
+def stop(label="stop"):
+    """A last checkpoint (marker `label`), then the trace is closed. Does nothing when not recording."""
+    if not _native.is_active():
+        if _state["path"] is not None:
+            _finish()
+        return
+    _native.checkpoint(label)
+    _finish()
+
+
+def _finish():
+    while _native.gc_callback in gc.callbacks:
+        gc.callbacks.remove(_native.gc_callback)
+    error = _native.stop()
+    if error:
+        sys.stderr.write("refscope: the trace %s is incomplete: %s\n" % (_state["path"], error))
+    _state["path"] = None
+
+
+def mark(label):
+    """A checkpoint, then a marker `label` (refscope's --at/--from/--to LABEL). A no-op when not recording."""
+    if not isinstance(label, str):
+        raise TypeError("refscope_record.mark: the label is a str, not %s" % type(label).__name__)
+    _native.checkpoint(label)
+
+
+def is_recording():
+    return bool(_native.is_active())
+
+
+def _at_exit():
+    if _state["path"] is not None:
+        stop("exit")
+
+
+def _after_fork_child():
+    pattern = _state["pattern"]
+    if _state["path"] is None or pattern is None:
+        return
+    if "%p" in pattern:
+        path = _expand(pattern, os.getpid())
+        _native.after_fork_child(path)
+        _state["path"] = path
+        _native.checkpoint("fork")
+    else:
+        # Without %p the child would write over its parent's trace: it does not record.
+        _native.after_fork_child(None)
+        _state["path"] = None
+
+
+def _boot_from_environment():
+    """Called from the sitecustomize that `refscope record` puts first on PYTHONPATH."""
+    env = os.environ
+    pattern = env.get("REFSCOPE_RECORD_OUTPUT")
+    if not pattern:
+        return
+    root = env.get("REFSCOPE_RECORD_ROOT_PID")
+    if "%p" not in pattern and root and root != str(os.getpid()):
+        return  # a child process: see _after_fork_child
+    start(
+        pattern,
+        stack_depth=int(env.get("REFSCOPE_RECORD_STACK_DEPTH", "1")),
+        checkpoint_every=float(env.get("REFSCOPE_RECORD_CHECKPOINT_MS", "0")) / 1000.0,
+        max_size=int(env.get("REFSCOPE_RECORD_MAX_SIZE", "0")),
+        ref_tracer=env.get("REFSCOPE_RECORD_REF_TRACER", "1") != "0",
+        checkpoint_signal=int(env.get("REFSCOPE_RECORD_SIGNAL", "0")),
+    )

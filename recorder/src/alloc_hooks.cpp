@@ -1,0 +1,230 @@
+// PEP 445 hooks on the object domain, and what each allocation and free does to the block table.
+//
+// Only PYMEM_DOMAIN_OBJ is hooked: every object CPython 3.11-3.13 allocates comes from it, and format 1 has no
+// record for the buffers that objects own (MEM domain) or for raw memory. Hooking one domain keeps the domains
+// apart by construction: a large object request that pymalloc passes on to the raw allocator at the same address
+// is never seen twice.
+#include <cstring>
+
+#include "record_format.h"
+#include "recorder.h"
+
+namespace refscope::recorder {
+
+namespace {
+
+PyMemAllocatorEx g_original{};
+PyMemAllocatorEx g_hooks{};
+// Re-entrancy guard: set while a hook records, so an allocation made by the recording itself passes through.
+// The GIL serializes the object allocator, so one flag (not one per thread) is enough.
+bool g_in_hook = false;
+
+void* hook_malloc(void*, size_t size) {
+  void* p = g_original.malloc(g_original.ctx, size);
+  if (p != nullptr && g_recorder != nullptr && !g_in_hook) {
+    g_in_hook = true;
+    g_recorder->on_alloc(p, size);
+    g_in_hook = false;
+  }
+  return p;
+}
+
+void* hook_calloc(void*, size_t count, size_t size) {
+  void* p = g_original.calloc(g_original.ctx, count, size);
+  if (p != nullptr && g_recorder != nullptr && !g_in_hook) {
+    g_in_hook = true;
+    g_recorder->on_alloc(p, count * size);
+    g_in_hook = false;
+  }
+  return p;
+}
+
+void* hook_realloc(void*, void* old, size_t size) {
+  void* p = g_original.realloc(g_original.ctx, old, size);
+  if (p != nullptr && g_recorder != nullptr && !g_in_hook) {
+    g_in_hook = true;
+    if (old == nullptr) g_recorder->on_alloc(p, size);
+    else g_recorder->on_realloc(old, p, size);
+    g_in_hook = false;
+  }
+  return p;
+}
+
+void hook_free(void*, void* p) {
+  // Before the memory goes back: the object's type is read from it.
+  if (p != nullptr && g_recorder != nullptr && !g_in_hook) {
+    g_in_hook = true;
+    g_recorder->on_free(p);
+    g_in_hook = false;
+  }
+  g_original.free(g_original.ctx, p);
+}
+
+}  // namespace
+
+void Recorder::install_hooks() {
+  PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &g_original);
+  g_hooks = PyMemAllocatorEx{nullptr, hook_malloc, hook_calloc, hook_realloc, hook_free};
+  PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &g_hooks);
+  hooks_installed_ = true;
+}
+
+bool Recorder::uninstall_hooks() {
+  if (!hooks_installed_) return true;
+  PyMemAllocatorEx current{};
+  PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &current);
+  if (current.malloc != hook_malloc) {
+    // Someone (tracemalloc) wrapped our hooks: restoring the original would cut them out. Stay installed; with
+    // g_recorder cleared the hooks only pass calls through.
+    return false;
+  }
+  PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &g_original);
+  hooks_installed_ = false;
+  return true;
+}
+
+void Recorder::on_alloc(void* block, size_t size) {
+  if (suspended_ || !active_) return;
+  bool created = false;
+  Block* b = blocks_.insert(reinterpret_cast<uintptr_t>(block), created);
+  if (!created) {
+    // The allocator handed out a block we believe is still allocated: its free went by unseen (another domain's
+    // free, a lost tracer event). What the trace knows of the old object ends here.
+    if (b->state == BlockState::Live) kill(*b);
+    uintptr_t addr = b->addr;
+    *b = Block{};
+    b->addr = addr;
+    b->last_refcount = kNoRefcount;
+  }
+  b->size = size;
+  b->state = BlockState::Pending;
+  b->site = options_.stack_depth > 0 ? stacks_.current(options_.stack_depth) : 0;
+}
+
+void Recorder::on_free(void* block) {
+  if (!active_) return;
+  Block* b = blocks_.find(reinterpret_cast<uintptr_t>(block));
+  if (b == nullptr) return;  // allocated before the recording, or by a checkpoint
+  switch (b->state) {
+    case BlockState::Pending:
+      // Born and gone between two checkpoints: the trace gets both records now that the type can be read.
+      if (identify(*b, true)) {
+        write_alloc(*b);
+        write_free(b->object());
+        forget_if_type(*b);
+      }
+      break;
+    case BlockState::Live:
+      kill(*b);
+      break;
+    case BlockState::Dead:
+      break;
+  }
+  blocks_.erase(b);
+}
+
+void Recorder::on_realloc(void* old_block, void* block, size_t size) {
+  if (!active_) return;
+  uint32_t site = 0;
+  if (Block* old = blocks_.find(reinterpret_cast<uintptr_t>(old_block))) {
+    if (old_block == block && old->state == BlockState::Pending) {
+      old->size = size;
+      return;
+    }
+    site = old->site;
+    if (old->state == BlockState::Live) kill(*old);
+    blocks_.erase(old);
+  } else if (suspended_) {
+    return;
+  } else if (options_.stack_depth > 0) {
+    site = stacks_.current(options_.stack_depth);
+  }
+  if (suspended_) return;
+  bool created = false;
+  Block* b = blocks_.insert(reinterpret_cast<uintptr_t>(block), created);
+  if (!created && b->state == BlockState::Live) kill(*b);
+  uintptr_t addr = b->addr;
+  *b = Block{};
+  b->addr = addr;
+  b->last_refcount = kNoRefcount;
+  b->size = size;
+  b->state = BlockState::Pending;
+  b->site = site;
+}
+
+// An object starts 0, 16 (after the collector's header) or 32 bytes (after the managed dict/weakref pointers too)
+// into its block. A candidate is accepted only if its refcount fits (0 while being freed, at least 1 while live),
+// its type pointer is a validated type, and that type's own layout puts the object exactly there and fits in the
+// block. Blocks that hold no object fail one of these.
+bool Recorder::identify(Block& b, bool being_freed) {
+  static constexpr uint32_t kOffsets[] = {0, 16, 32};
+  for (uint32_t off : kOffsets) {
+    if (off + sizeof(PyObject) > b.size) break;
+    const char* object = reinterpret_cast<const char*>(b.addr + off);
+    Py_ssize_t refcount;
+    uintptr_t type;
+    std::memcpy(&refcount, object, sizeof refcount);
+    std::memcpy(&type, object + sizeof(Py_ssize_t), sizeof type);
+    if (being_freed ? refcount != 0 : refcount <= 0) continue;
+    uint32_t id = types_.validate(type);
+    if (id == 0) continue;
+    const TypeInfo& info = types_.info(id);
+    if (info.preheader != off || off + info.basicsize > b.size) continue;
+    b.offset = off;
+    b.type = id;
+    return true;
+  }
+  return false;
+}
+
+void Recorder::forget_if_type(const Block& b) {
+  if (types_.info(b.type).is_metatype) types_.forget(b.object());
+}
+
+// The object in a Live block is gone: `F`, and no later checkpoint may name it again.
+void Recorder::kill(Block& b) {
+  write_free(b.object());
+  dead_.insert(b.object());
+  forget_if_type(b);
+  b.state = BlockState::Dead;
+  b.last_refcount = kNoRefcount;
+}
+
+void Recorder::write_alloc(Block& b) {
+  if (b.site != 0) stacks_.ensure_written(b.site);
+  char* p = writer_.reserve(kMaxFixedRecord);
+  p = put_text(p, "A ");
+  p = put_hex(p, b.object());
+  p = put_char(p, ' ');
+  p = put_dec(p, b.size);
+  p = put_char(p, ' ');
+  p = put_dec(p, b.type);
+  if (b.site != 0) {
+    p = put_char(p, ' ');
+    p = put_dec(p, b.site);
+  }
+  p = put_char(p, '\n');
+  writer_.commit(p);
+  b.state = BlockState::Live;
+}
+
+void Recorder::write_free(uintptr_t object) {
+  char* p = writer_.reserve(kMaxFixedRecord);
+  p = put_text(p, "F ");
+  p = put_hex(p, object);
+  p = put_char(p, '\n');
+  writer_.commit(p);
+}
+
+void Recorder::write_refcount(uintptr_t object, int64_t refcount) {
+  char* p = writer_.reserve(kMaxFixedRecord);
+  p = put_text(p, "R ");
+  p = put_hex(p, object);
+  p = put_char(p, ' ');
+  if (refcount == kImmortal) p = put_text(p, "immortal");
+  else p = put_dec(p, static_cast<uint64_t>(refcount));
+  p = put_char(p, '\n');
+  writer_.commit(p);
+}
+
+}  // namespace refscope::recorder

@@ -1,0 +1,154 @@
+// The extension module `refscope_record._native`: the C++ recorder behind the Python API in
+// refscope_record/__init__.py (start, stop, mark, and what `refscope record` sets up through the environment).
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+
+#include <string>
+
+#include "recorder.h"
+
+namespace rr = refscope::recorder;
+
+namespace {
+
+bool g_atfork_registered = false;
+
+void child_after_fork() {
+  if (rr::g_recorder != nullptr) rr::g_recorder->detach_after_fork();
+}
+
+PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
+  static const char* keywords[] = {"path",      "stack_depth",         "zstd_level", "max_bytes",
+                                   "checkpoint_every_ms", "use_tracer", "checkpoint_signal", "argv", nullptr};
+  const char* path = nullptr;
+  int stack_depth = 1, zstd_level = 0, every = 0, use_tracer = 1, signal_number = 0;
+  unsigned long long max_bytes = 0;
+  const char* argv = "";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipis", const_cast<char**>(keywords), &path, &stack_depth,
+                                   &zstd_level, &max_bytes, &every, &use_tracer, &signal_number, &argv)) {
+    return nullptr;
+  }
+  if (rr::g_recorder != nullptr && rr::g_recorder->active()) {
+    PyErr_SetString(PyExc_RuntimeError, "refscope_record: a recording is already running in this process");
+    return nullptr;
+  }
+  if (stack_depth < 0 || stack_depth > 128) {
+    PyErr_SetString(PyExc_ValueError, "refscope_record: stack_depth must be between 0 and 128");
+    return nullptr;
+  }
+  if (rr::g_recorder != nullptr) {
+    if (rr::g_recorder->hooks_installed()) {
+      // Another tool (tracemalloc) wrapped the finished recording's hooks: installing new ones under it would
+      // make a loop.
+      PyErr_SetString(PyExc_RuntimeError,
+                      "refscope_record: cannot start again while another tool (tracemalloc?) wraps the allocator");
+      return nullptr;
+    }
+    delete rr::g_recorder;
+    rr::g_recorder = nullptr;
+  }
+  if (!g_atfork_registered) {
+    pthread_atfork(nullptr, nullptr, child_after_fork);
+    g_atfork_registered = true;
+  }
+  rr::Options options;
+  options.path = path;
+  options.stack_depth = stack_depth;
+  options.zstd_level = zstd_level;
+  options.max_bytes = max_bytes;
+  options.checkpoint_every_ms = every;
+  options.use_tracer = use_tracer != 0;
+  options.checkpoint_signal = signal_number;
+  options.argv = argv;
+  auto* recorder = new rr::Recorder();
+  rr::g_recorder = recorder;
+  std::string error;
+  if (!recorder->start(options, error)) {
+    rr::g_recorder = nullptr;
+    delete recorder;
+    PyErr_SetString(PyExc_OSError, ("refscope_record: " + error).c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* native_stop(PyObject*, PyObject*) {
+  if (rr::g_recorder == nullptr) Py_RETURN_NONE;
+  std::string error = rr::g_recorder->stop();
+  if (error.empty()) Py_RETURN_NONE;
+  return PyUnicode_FromString(error.c_str());
+}
+
+PyObject* native_checkpoint(PyObject*, PyObject* arg) {
+  if (!PyUnicode_Check(arg)) {
+    PyErr_SetString(PyExc_TypeError, "refscope_record: a marker label is a str");
+    return nullptr;
+  }
+  const char* label = PyUnicode_AsUTF8(arg);
+  if (label == nullptr) return nullptr;
+  if (rr::g_recorder != nullptr) rr::g_recorder->checkpoint(label);
+  Py_RETURN_NONE;
+}
+
+long dict_long(PyObject* info, const char* key) {
+  if (info == nullptr || !PyDict_Check(info)) return 0;
+  PyObject* value = PyDict_GetItemString(info, key);
+  if (value == nullptr) return 0;
+  long v = PyLong_AsLong(value);
+  if (v == -1 && PyErr_Occurred()) {
+    PyErr_Clear();
+    return 0;
+  }
+  return v;
+}
+
+// Appended to gc.callbacks: brackets every collection with `G` and `g`.
+PyObject* native_gc_callback(PyObject*, PyObject* args) {
+  PyObject* phase = nullptr;
+  PyObject* info = nullptr;
+  if (!PyArg_ParseTuple(args, "OO", &phase, &info)) return nullptr;
+  if (rr::g_recorder == nullptr || !PyUnicode_Check(phase)) Py_RETURN_NONE;
+  if (PyUnicode_CompareWithASCIIString(phase, "start") == 0) {
+    rr::g_recorder->gc_started(dict_long(info, "generation"));
+  } else if (PyUnicode_CompareWithASCIIString(phase, "stop") == 0) {
+    rr::g_recorder->gc_finished(dict_long(info, "collected"), dict_long(info, "uncollectable"));
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* native_is_active(PyObject*, PyObject*) {
+  return PyBool_FromLong(rr::g_recorder != nullptr && rr::g_recorder->active());
+}
+
+// From os.register_at_fork(after_in_child=...): a path continues into a new trace, None stops recording.
+PyObject* native_after_fork_child(PyObject*, PyObject* arg) {
+  if (rr::g_recorder == nullptr) Py_RETURN_NONE;
+  if (arg == Py_None) {
+    rr::g_recorder->after_fork_child(nullptr);
+    Py_RETURN_NONE;
+  }
+  const char* path = PyUnicode_AsUTF8(arg);
+  if (path == nullptr) return nullptr;
+  std::string p = path;
+  rr::g_recorder->after_fork_child(&p);
+  Py_RETURN_NONE;
+}
+
+PyMethodDef methods[] = {
+    {"start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_start)),
+     METH_VARARGS | METH_KEYWORDS, "Start recording into path."},
+    {"stop", native_stop, METH_NOARGS, "Stop recording; returns the writer's error message or None."},
+    {"checkpoint", native_checkpoint, METH_O, "Checkpoint, then a marker with this label."},
+    {"gc_callback", native_gc_callback, METH_VARARGS, "For gc.callbacks."},
+    {"is_active", native_is_active, METH_NOARGS, "True while recording."},
+    {"after_fork_child", native_after_fork_child, METH_O, "Continue (path) or stop (None) after fork."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_native", "refscope's CPython recorder (C++).", -1, methods,
+                          nullptr, nullptr, nullptr, nullptr};
+
+}  // namespace
+
+PyMODINIT_FUNC PyInit__native() { return PyModule_Create(&module_def); }

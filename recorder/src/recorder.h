@@ -1,0 +1,114 @@
+#pragma once
+// One recording: the allocator hooks, the reference tracer (3.13+), the checkpoints and the trace they write.
+//
+// Threads: CPython calls the object-domain allocator and the reference tracer with the GIL held, and checkpoints
+// and collector callbacks run with it too, so everything below is serialized by the GIL and needs no lock of its
+// own. The only other threads are the writer's (behind its own mutex) and the timer, which only asks the
+// interpreter to run a checkpoint at its next safe point (Py_AddPendingCall).
+//
+// Life of a block (BlockTable): an allocation makes it Pending (no record yet: the object's type is not set when
+// the allocator returns). It becomes Live when the trace gets its `A`: when the tracer reports the object created
+// (3.13+), when a checkpoint finds it, or just before its `F` when it is freed first. A Live object freed by the
+// allocator, destroyed for the tracer, or found with refcount 0 on a freelist gets its `F`.
+#include <Python.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "address_set.h"
+#include "block_table.h"
+#include "stack_table.h"
+#include "trace_writer.h"
+#include "type_registry.h"
+
+namespace refscope::recorder {
+
+struct Options {
+  std::string path;
+  int stack_depth = 1;
+  int zstd_level = 0;         // 0: plain text
+  uint64_t max_bytes = 0;     // 0: no cap
+  int checkpoint_every_ms = 0;
+  bool use_tracer = true;     // PyRefTracer on 3.13+
+  int checkpoint_signal = 0;  // 0: none
+  std::string argv;           // for `@ argv`
+};
+
+class Recorder {
+ public:
+  Recorder();
+  ~Recorder();
+
+  bool start(const Options& options, std::string& error);
+  // Ends the recording: uninstalls what it can, writes and closes the trace. Returns the writer's error, if any.
+  std::string stop();
+  bool active() const { return active_; }
+  // Still in the allocator chain after stop(): another tool wrapped our hooks, so they stay, passing calls through.
+  bool hooks_installed() const { return hooks_installed_; }
+
+  // A checkpoint: objects, references and refcounts as they are now, then `M label`. Needs the GIL.
+  void checkpoint(const std::string& label);
+  void gc_started(long generation);
+  void gc_finished(long collected, long uncollectable);
+
+  // In a child after fork, from os.register_at_fork (GIL held): continue into a new trace, or stop.
+  void after_fork_child(const std::string* new_path);
+  // From pthread_atfork in the child: detach from the parent's file and threads before anything is written.
+  void detach_after_fork();
+
+  // The hooks (alloc_hooks.cpp, ref_tracer.cpp).
+  void on_alloc(void* block, size_t size);
+  void on_free(void* block);
+  void on_realloc(void* old_block, void* block, size_t size);
+  void on_create(PyObject* op);
+  void on_destroy(PyObject* op);
+
+  bool checkpoint_requested() { return pending_checkpoint_.exchange(false); }
+  void stop_from_writer();
+
+ private:
+  friend class CheckpointWalk;
+  void write_header();
+  void write_alloc(Block& b);
+  void write_free(uintptr_t object);
+  void write_refcount(uintptr_t object, int64_t refcount);
+  void write_marker(const std::string& label);
+  // Finds the object in a block whose type is not known yet (refcount 0 when it is being freed, >= 1 when live).
+  bool identify(Block& b, bool being_freed);
+  void forget_if_type(const Block& b);
+  void kill(Block& b);
+  void install_hooks();
+  bool uninstall_hooks();
+  void start_timer();
+  void stop_timer();
+  void warn(const std::string& message);
+
+  Options options_;
+  bool active_ = false;
+  bool suspended_ = false;  // a checkpoint runs: its own allocations are not the program's
+  bool hooks_installed_ = false;
+  bool tracer_installed_ = false;
+  bool tracer_lost_reported_ = false;
+  TraceWriter writer_;
+  BlockTable blocks_;
+  TypeRegistry types_;
+  StackTable stacks_;
+  AddressSet dead_;  // objects given an `F` since the last checkpoint
+
+  // The references of the last checkpoint, (owner, referent) sorted, one entry per reference.
+  std::vector<std::pair<uintptr_t, uintptr_t>> edges_;
+
+  std::thread* timer_ = nullptr;
+  std::atomic<bool> timer_stop_{false};
+  std::atomic<bool> pending_checkpoint_{false};
+  PyObject* get_objects_ = nullptr;  // gc.get_objects
+};
+
+// The one recording of this process (nullptr when none runs).
+extern Recorder* g_recorder;
+
+}  // namespace refscope::recorder

@@ -1,0 +1,210 @@
+#include "trace_writer.h"
+
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace refscope::recorder {
+
+namespace {
+// How many buffers may wait for the disk before the recording thread waits too: memory stays bounded when the
+// disk (or the compressor) is slower than the program.
+constexpr size_t kMaxInFlight = 4;
+}  // namespace
+
+TraceWriter::~TraceWriter() { close(); }
+
+bool TraceWriter::open(const std::string& path, int zstd_level, uint64_t max_bytes, std::string& error) {
+  close();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  fd_ = fd;
+  path_ = path;
+  zstd_level_ = zstd_level;
+  max_bytes_ = max_bytes;
+  stopped_ = false;
+  stop_reported_ = false;
+  error_.clear();
+  bytes_in_ = 0;
+  bytes_out_ = 0;
+  closing_ = false;
+  in_flight_ = 0;
+  if (zstd_level_ > 0) {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, zstd_level_);
+    zstd_ = cctx;
+    zout_.resize(ZSTD_CStreamOutSize());
+  }
+  if (!scratch_) scratch_.reset(new char[kBufferSize]);
+  start_buffer();
+  thread_ = new std::thread([this] { worker(); });
+  return true;
+}
+
+void TraceWriter::start_buffer() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!spare_.empty()) {
+      current_ = std::move(spare_.back());
+      spare_.pop_back();
+    }
+  }
+  if (!current_.data) current_.data.reset(new char[kBufferSize]);
+  current_.len = 0;
+  pos_ = current_.data.get();
+  end_ = pos_ + kBufferSize;
+}
+
+void TraceWriter::rotate() {
+  if (fd_ >= 0 && stopped() && !stop_reported_) {
+    stop_reported_ = true;
+    if (on_stop_ != nullptr) on_stop_(on_stop_ctx_);
+  }
+  if (fd_ < 0 || stopped()) {
+    // Nothing more goes to the file: records land in the scratch buffer and are dropped.
+    if (!scratch_) scratch_.reset(new char[kBufferSize]);
+    pos_ = scratch_.get();
+    end_ = pos_ + kBufferSize;
+    return;
+  }
+  current_.len = static_cast<size_t>(pos_ - current_.data.get());
+  bytes_in_ += current_.len;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return in_flight_ < kMaxInFlight || stopped(); });
+    full_.push_back(std::move(current_));
+    ++in_flight_;
+  }
+  cv_.notify_all();
+  current_ = Buffer{};
+  start_buffer();
+}
+
+void TraceWriter::flush() {
+  if (fd_ < 0) return;
+  if (pos_ != current_.data.get()) rotate();
+}
+
+void TraceWriter::close() {
+  if (fd_ < 0) return;
+  flush();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (thread_ != nullptr) {
+    thread_->join();
+    delete thread_;
+    thread_ = nullptr;
+  }
+  if (zstd_ != nullptr) {
+    ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(zstd_));
+    zstd_ = nullptr;
+  }
+  ::close(fd_);
+  fd_ = -1;
+  full_.clear();
+  pos_ = end_ = nullptr;
+}
+
+void TraceWriter::abandon_after_fork() {
+  // The parent's thread does not exist here and its mutex may be held by nobody we can wait for: leak them, and
+  // start over with fresh state. The file descriptor belongs to the parent's trace; close our copy.
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  thread_ = nullptr;  // leaked on purpose: destroying a joinable std::thread would terminate
+  new (&mutex_) std::mutex();
+  new (&cv_) std::condition_variable();
+  zstd_ = nullptr;  // the parent's context: leaked for the same reason
+  full_.clear();
+  in_flight_ = 0;
+  closing_ = false;
+  pos_ = end_ = nullptr;
+}
+
+std::string TraceWriter::error() const {
+  std::lock_guard<std::mutex> lock(const_cast<std::mutex&>(mutex_));
+  return error_;
+}
+
+void TraceWriter::fail(const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_.empty()) error_ = why;
+    stopped_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool TraceWriter::write_all(const char* data, size_t n) {
+  if (max_bytes_ != 0 && bytes_out_.load() + n > max_bytes_) {
+    fail("the trace reached its size cap of " + std::to_string(max_bytes_) + " bytes");
+    return false;
+  }
+  while (n > 0) {
+    ssize_t w = ::write(fd_, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write " + path_ + ": " + std::strerror(errno));
+      return false;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+    bytes_out_ += static_cast<uint64_t>(w);
+  }
+  return true;
+}
+
+bool TraceWriter::compress_and_write(const char* data, size_t n, bool last) {
+  if (zstd_ == nullptr) return n == 0 || write_all(data, n);
+  auto* cctx = static_cast<ZSTD_CCtx*>(zstd_);
+  ZSTD_inBuffer in{data, n, 0};
+  ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
+  for (;;) {
+    ZSTD_outBuffer out{zout_.data(), zout_.size(), 0};
+    size_t remaining = ZSTD_compressStream2(cctx, &out, &in, mode);
+    if (ZSTD_isError(remaining)) {
+      fail(std::string("zstd: ") + ZSTD_getErrorName(remaining));
+      return false;
+    }
+    if (out.pos > 0 && !write_all(zout_.data(), out.pos)) return false;
+    bool done = last ? remaining == 0 : in.pos == in.size;
+    if (done) return true;
+  }
+}
+
+void TraceWriter::worker() {
+  for (;;) {
+    Buffer buf;
+    bool last = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return !full_.empty() || closing_; });
+      if (full_.empty()) last = true;
+      else {
+        buf = std::move(full_.front());
+        full_.pop_front();
+      }
+    }
+    if (last) {
+      if (!stopped()) compress_and_write(nullptr, 0, true);
+      return;
+    }
+    if (!stopped()) compress_and_write(buf.data.get(), buf.len, false);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      spare_.push_back(std::move(buf));
+      --in_flight_;
+    }
+    cv_.notify_all();
+  }
+}
+
+}  // namespace refscope::recorder

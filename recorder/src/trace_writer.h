@@ -1,0 +1,103 @@
+#pragma once
+// The buffered trace writer: records are formatted into a 1 MiB buffer on the recording thread (which holds the
+// GIL); full buffers go to a background thread that compresses them (zstd, when the file name ends in `.zst`) and
+// writes them. The traced program never waits for the disk unless the writer falls four buffers behind.
+//
+// A write that fails (disk full, a closed pipe) or a trace that reaches its size cap does not stop the program:
+// the writer marks itself stopped, keeps the message for one warning, and discards what comes after. What was
+// written is a valid prefix of the trace (whole lines, a zstd frame that readers decode up to where it stops).
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace refscope::recorder {
+
+class TraceWriter {
+ public:
+  TraceWriter() = default;
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+  ~TraceWriter();
+
+  // Opens PATH for writing (truncating it). zstd_level > 0 compresses. max_bytes caps the bytes written to the
+  // file (0 = no cap). Returns false with `error` set when the file cannot be opened.
+  bool open(const std::string& path, int zstd_level, uint64_t max_bytes, std::string& error);
+
+  // A pointer with room for at least n bytes (n <= kBufferSize); commit() says where the record ends. After the
+  // writer stopped, it points into a scratch buffer that is thrown away.
+  char* reserve(size_t n) {
+    if (static_cast<size_t>(end_ - pos_) < n) rotate();
+    return pos_;
+  }
+  void commit(char* p) { pos_ = p; }
+
+  // Hands the current buffer to the background thread without waiting for it to be written.
+  void flush();
+  // Writes everything, ends the compressed frame, closes the file and joins the thread.
+  void close();
+  // In a child after fork(): forgets the parent's file, buffers and thread without touching them.
+  void abandon_after_fork();
+
+  // Called once, on the recording thread, when the writer notices that it stopped (to stop the recording too).
+  void set_on_stop(void (*fn)(void*), void* ctx) {
+    on_stop_ = fn;
+    on_stop_ctx_ = ctx;
+  }
+
+  bool is_open() const { return fd_ >= 0; }
+  // True once a write failed or the cap was reached; error() says why.
+  bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
+  std::string error() const;
+  uint64_t bytes_in() const { return bytes_in_; }
+  uint64_t bytes_out() const { return bytes_out_.load(std::memory_order_relaxed); }
+
+  static constexpr size_t kBufferSize = 1 << 20;
+
+ private:
+  void rotate();
+  void start_buffer();
+  void worker();
+  bool write_all(const char* data, size_t n);
+  bool compress_and_write(const char* data, size_t n, bool last);
+  void fail(const std::string& why);
+
+  int fd_ = -1;
+  std::string path_;
+  int zstd_level_ = 0;
+  uint64_t max_bytes_ = 0;
+  void* zstd_ = nullptr;  // ZSTD_CCtx*
+  std::vector<char> zout_;
+
+  struct Buffer {
+    std::unique_ptr<char[]> data;
+    size_t len = 0;
+  };
+  Buffer current_;
+  char* pos_ = nullptr;
+  char* end_ = nullptr;
+  std::unique_ptr<char[]> scratch_;
+  uint64_t bytes_in_ = 0;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Buffer> full_;     // waiting to be written
+  std::vector<Buffer> spare_;   // written, ready for reuse
+  bool closing_ = false;
+  size_t in_flight_ = 0;
+  std::thread* thread_ = nullptr;
+  std::atomic<bool> stopped_{false};
+  std::atomic<uint64_t> bytes_out_{0};
+  std::string error_;
+  void (*on_stop_)(void*) = nullptr;
+  void* on_stop_ctx_ = nullptr;
+  bool stop_reported_ = false;
+};
+
+}  // namespace refscope::recorder

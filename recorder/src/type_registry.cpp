@@ -1,0 +1,182 @@
+#include "type_registry.h"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "python_text.h"
+#include "record_format.h"
+
+namespace refscope::recorder {
+
+namespace {
+
+size_t hash_ptr(uintptr_t p) { return static_cast<size_t>((p >> 3) * 0x9E3779B97F4A7C15ull >> 20); }
+
+// Reads n bytes at `address` of our own memory without faulting if it is not mapped.
+bool safe_read(void* out, uintptr_t address, size_t n) {
+  struct iovec local {out, n};
+  struct iovec remote {reinterpret_cast<void*>(address), n};
+  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+}
+
+bool plausible_pointer(uintptr_t p) { return p >= 4096 && p < (uintptr_t{1} << 47) && (p & 7) == 0; }
+
+}  // namespace
+
+TypeRegistry::TypeRegistry(TraceWriter& writer) : writer_(writer), rejected_(kRejectSlots, 0) {
+  infos_.emplace_back();  // id 0: unknown
+  rehash(1024);
+  module_key_ = PyUnicode_InternFromString("__module__");
+}
+
+uint32_t TypeRegistry::preheader_of(unsigned long tp_flags) {
+  uint32_t bytes = (tp_flags & Py_TPFLAGS_HAVE_GC) ? 16 : 0;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (tp_flags & Py_TPFLAGS_PREHEADER) bytes += 16;
+#else
+  if (tp_flags & Py_TPFLAGS_MANAGED_DICT) bytes += 16;
+#endif
+  return bytes;
+}
+
+void TypeRegistry::rehash(size_t capacity) {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(capacity, Slot{0, 0});
+  used_ = 0;
+  for (const Slot& s : old) {
+    if (s.ptr == 0 || s.id == 0) continue;
+    size_t i = hash_ptr(s.ptr) & (capacity - 1);
+    while (slots_[i].ptr != 0) i = (i + 1) & (capacity - 1);
+    slots_[i] = s;
+    ++used_;
+  }
+}
+
+uint32_t TypeRegistry::find(uintptr_t ptr) const {
+  size_t mask = slots_.size() - 1;
+  size_t i = hash_ptr(ptr) & mask;
+  for (;;) {
+    const Slot& s = slots_[i];
+    if (s.ptr == ptr) return s.id;
+    if (s.ptr == 0) return 0;
+    i = (i + 1) & mask;
+  }
+}
+
+uint32_t TypeRegistry::id_of(PyTypeObject* type) {
+  uint32_t id = find(reinterpret_cast<uintptr_t>(type));
+  if (id == 0) id = add(type);
+  if (!infos_[id].written) write_type(infos_[id], id);
+  return id;
+}
+
+uint32_t TypeRegistry::validate(uintptr_t candidate) {
+  uint32_t id = find(candidate);
+  if (id != 0) {
+    if (!infos_[id].written) write_type(infos_[id], id);
+    return id;
+  }
+  if (!plausible_pointer(candidate)) return 0;
+  size_t r = hash_ptr(candidate) & (kRejectSlots - 1);
+  if (rejected_[r] == candidate) return 0;
+  if (!check_type_memory(candidate, 0)) {
+    rejected_[r] = candidate;
+    return 0;
+  }
+  return id_of(reinterpret_cast<PyTypeObject*>(candidate));
+}
+
+bool TypeRegistry::check_type_memory(uintptr_t candidate, int depth) {
+  if (depth > 3 || !plausible_pointer(candidate)) return false;
+  if (find(candidate) != 0) return true;
+  alignas(PyTypeObject) unsigned char raw[sizeof(PyTypeObject)];
+  if (!safe_read(raw, candidate, sizeof raw)) return false;
+  PyTypeObject copy;
+  std::memcpy(static_cast<void*>(&copy), raw, sizeof copy);
+  if (Py_REFCNT(reinterpret_cast<PyObject*>(&copy)) <= 0) return false;
+  if (!(copy.tp_flags & Py_TPFLAGS_READY)) return false;
+  if (copy.tp_basicsize < static_cast<Py_ssize_t>(sizeof(PyObject)) || copy.tp_basicsize > (1 << 20)) return false;
+  if (copy.tp_itemsize < 0 || copy.tp_itemsize > (1 << 16)) return false;
+  if (copy.tp_name == nullptr || copy.tp_free == nullptr) return false;
+  auto meta = reinterpret_cast<uintptr_t>(Py_TYPE(reinterpret_cast<PyObject*>(&copy)));
+  if (meta == reinterpret_cast<uintptr_t>(&PyType_Type)) return true;
+  if (!check_type_memory(meta, depth + 1)) return false;
+  // The metatype must make types: its own flags say so.
+  unsigned long meta_flags = 0;
+  if (!safe_read(&meta_flags, meta + offsetof(PyTypeObject, tp_flags), sizeof meta_flags)) return false;
+  return (meta_flags & Py_TPFLAGS_TYPE_SUBCLASS) != 0;
+}
+
+uint32_t TypeRegistry::add(PyTypeObject* type) {
+  auto ptr = reinterpret_cast<uintptr_t>(type);
+  if ((used_ + 1) * 2 > slots_.size()) rehash(slots_.size() * 2);
+  TypeInfo info;
+  info.ptr = ptr;
+  info.preheader = preheader_of(type->tp_flags);
+  info.basicsize = static_cast<uint32_t>(type->tp_basicsize);
+  info.itemsize = static_cast<uint32_t>(type->tp_itemsize);
+  info.is_metatype = (type->tp_flags & Py_TPFLAGS_TYPE_SUBCLASS) != 0;
+  info.has_freelist = type == &PyFloat_Type || type == &PyTuple_Type || type == &PyList_Type ||
+                      type == &PyDict_Type;
+  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
+    auto* heap = reinterpret_cast<PyHeapTypeObject*>(type);
+    PyObject* module = nullptr;
+    PyObject* dict = type->tp_dict;
+    if (dict != nullptr && PyDict_Check(dict) && module_key_ != nullptr) {
+      module = PyDict_GetItemWithError(dict, module_key_);
+      if (module == nullptr) PyErr_Clear();
+    }
+    if (module != nullptr && PyUnicode_Check(module)) {
+      append_utf8(info.name, module);
+      info.name += '.';
+    }
+    append_utf8(info.name, heap->ht_qualname);
+  } else {
+    const char* name = type->tp_name != nullptr ? type->tp_name : "?";
+    if (std::strchr(name, '.') == nullptr) info.name = "builtins.";
+    info.name.append(name, strnlen(name, 4096));
+  }
+  sanitize_line(info.name);
+  auto id = static_cast<uint32_t>(infos_.size());
+  infos_.push_back(std::move(info));
+  size_t mask = slots_.size() - 1;
+  size_t i = hash_ptr(ptr) & mask;
+  while (slots_[i].ptr != 0 && slots_[i].id != 0) i = (i + 1) & mask;
+  if (slots_[i].ptr == 0) ++used_;
+  slots_[i] = Slot{ptr, id};
+  rejected_[hash_ptr(ptr) & (kRejectSlots - 1)] = 0;
+  return id;
+}
+
+void TypeRegistry::forget(uintptr_t type_address) {
+  size_t mask = slots_.size() - 1;
+  size_t i = hash_ptr(type_address) & mask;
+  for (;;) {
+    Slot& s = slots_[i];
+    if (s.ptr == 0) return;
+    if (s.ptr == type_address && s.id != 0) {
+      s.id = 0;  // tombstone: the id stays in the trace, the address is free for a new type
+      return;
+    }
+    i = (i + 1) & mask;
+  }
+}
+
+void TypeRegistry::reset_written() {
+  for (TypeInfo& info : infos_) info.written = false;
+}
+
+void TypeRegistry::write_type(TypeInfo& info, uint32_t id) {
+  char* p = writer_.reserve(info.name.size() + 32);
+  p = put_text(p, "T ");
+  p = put_dec(p, id);
+  p = put_char(p, ' ');
+  p = put_text(p, info.name);
+  p = put_char(p, '\n');
+  writer_.commit(p);
+  info.written = true;
+}
+
+}  // namespace refscope::recorder

@@ -1,0 +1,68 @@
+#pragma once
+// Type ids for `T` records, and the strict check that decides whether a pointer read from a freed block is a type.
+//
+// At free time the recorder reads a candidate type pointer at offset 8 of each possible object start (0, 16 or
+// 32 bytes into the block). Blocks that hold no object (dict keys, buffers) give junk there, so a candidate is
+// trusted only if it is a type the registry already validated, or if reading it without faulting
+// (process_vm_readv on our own memory) shows a ready type whose own type is a metatype. Rejected candidates are
+// remembered in a small direct-mapped cache so that junk costs one syscall at most once in a while.
+#include <Python.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trace_writer.h"
+
+namespace refscope::recorder {
+
+struct TypeInfo {
+  uintptr_t ptr = 0;
+  uint32_t preheader = 0;  // bytes before the object in its block: GC header, managed dict/weakref pointers
+  uint32_t basicsize = 0;
+  uint32_t itemsize = 0;
+  bool is_metatype = false;    // its instances are types (so freeing one must forget that type)
+  bool has_freelist = false;   // instances may wait on a freelist with refcount 0 (no free is seen)
+  bool written = false;        // its `T` record is in the current trace
+  std::string name;
+};
+
+class TypeRegistry {
+ public:
+  explicit TypeRegistry(TraceWriter& writer);
+
+  // The id of the type of a real object (its ob_type is trusted); writes `T` the first time.
+  uint32_t id_of(PyTypeObject* type);
+  // The id of the type at `candidate` if it is a valid type, else 0.
+  uint32_t validate(uintptr_t candidate);
+  // A type object was freed: its address may become anything.
+  void forget(uintptr_t type_address);
+
+  const TypeInfo& info(uint32_t id) const { return infos_[id]; }
+  // Makes every `T` to be written again (a new trace after fork).
+  void reset_written();
+
+  // Bytes before an object of this type in its block.
+  static uint32_t preheader_of(unsigned long tp_flags);
+
+ private:
+  uint32_t find(uintptr_t ptr) const;
+  uint32_t add(PyTypeObject* type);
+  bool check_type_memory(uintptr_t candidate, int depth);
+  void write_type(TypeInfo& info, uint32_t id);
+  void rehash(size_t capacity);
+
+  TraceWriter& writer_;
+  std::vector<TypeInfo> infos_;  // by id; id 0 is "unknown"
+  struct Slot {
+    uintptr_t ptr;
+    uint32_t id;
+  };
+  std::vector<Slot> slots_;   // ptr -> id, open addressing; id 0 with ptr != 0 is a tombstone
+  size_t used_ = 0;
+  static constexpr size_t kRejectSlots = 4096;
+  std::vector<uintptr_t> rejected_;
+  PyObject* module_key_ = nullptr;  // "__module__"
+};
+
+}  // namespace refscope::recorder
