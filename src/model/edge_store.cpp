@@ -17,34 +17,35 @@ uint32_t EdgeStore::allocate(uint32_t capacity) {
   return offset;
 }
 
-void EdgeStore::release(EdgeList& list) {
-  if (list.capacity != 0) free_blocks_[std::countr_zero(list.capacity)].push_back(list.offset);
-  list = {};
+void EdgeStore::release(Object& owner) {
+  if (owner.edge_cap_log != 0) free_blocks_[owner.edge_cap_log - 1].push_back(owner.edge_offset);
+  owner.edge_cap_log = 0;
+  owner.edge_offset = owner.edge_used = 0;
 }
 
-// Moves the live edges of `list` into a fresh block big enough for `min_capacity` of them, dropping stale edges
+// Moves the live edges of `owner` into a fresh block big enough for `min_capacity` of them, dropping stale edges
 // and tombstones; picks the array or the hashed layout by size.
-void EdgeStore::rebuild(EdgeList& list, uint32_t min_capacity) {
+void EdgeStore::rebuild(Object& owner, uint32_t min_capacity) {
   std::vector<Edge> live;
-  live.reserve(list.used);
-  for_each(list, [&](uint32_t target, uint32_t count) { live.push_back({target, (*objects_)[target].gen, count}); });
+  live.reserve(owner.edge_used);
+  for_each(owner, [&](uint32_t target, uint32_t count) { live.push_back({target, (*objects_)[target].gen, count}); });
   uint32_t need = std::max<uint32_t>(static_cast<uint32_t>(live.size()) + 1, min_capacity);
   uint32_t capacity = need <= kSmall ? std::bit_ceil(need) : std::bit_ceil(need * 2);
-  release(list);
-  list.offset = allocate(capacity);
-  list.capacity = capacity;
-  list.used = 0;
+  release(owner);
+  owner.edge_offset = allocate(capacity);
+  owner.edge_cap_log = static_cast<uint8_t>(std::countr_zero(capacity) + 1);
+  owner.edge_used = 0;
   if (capacity <= kSmall) {
-    for (const Edge& e : live) pool_[list.offset + list.used++] = e;
+    for (const Edge& e : live) pool_[owner.edge_offset + owner.edge_used++] = e;
   } else {
-    for (const Edge& e : live) insert_hashed(list, e);
+    for (const Edge& e : live) insert_hashed(owner, e);
   }
 }
 
-Edge* EdgeStore::find_hashed(const EdgeList& list, uint32_t target, uint32_t gen) {
-  Edge* base = pool_.data() + list.offset;
-  uint32_t mask = list.capacity - 1;
-  for (uint32_t i = home(target, list.capacity), probes = 0; probes < list.capacity; i = (i + 1) & mask, ++probes) {
+Edge* EdgeStore::find_hashed(const Object& owner, uint32_t target, uint32_t gen) {
+  Edge* base = pool_.data() + owner.edge_offset;
+  uint32_t mask = owner.edge_capacity() - 1;
+  for (uint32_t i = home(target, owner.edge_capacity()), probes = 0; probes < owner.edge_capacity(); i = (i + 1) & mask, ++probes) {
     Edge& e = base[i];
     if (e.target == Edge::kEmpty) return nullptr;
     if (e.target == target && e.gen == gen && e.count != 0) return &e;
@@ -52,14 +53,14 @@ Edge* EdgeStore::find_hashed(const EdgeList& list, uint32_t target, uint32_t gen
   return nullptr;
 }
 
-void EdgeStore::insert_hashed(EdgeList& list, Edge edge) {
-  Edge* base = pool_.data() + list.offset;
-  uint32_t mask = list.capacity - 1;
-  for (uint32_t i = home(edge.target, list.capacity);; i = (i + 1) & mask) {
+void EdgeStore::insert_hashed(Object& owner, Edge edge) {
+  Edge* base = pool_.data() + owner.edge_offset;
+  uint32_t mask = owner.edge_capacity() - 1;
+  for (uint32_t i = home(edge.target, owner.edge_capacity());; i = (i + 1) & mask) {
     Edge& e = base[i];
     if (e.target == Edge::kEmpty) {
       e = edge;
-      ++list.used;
+      ++owner.edge_used;
       return;
     }
     if (e.count == 0 || stale(e)) {  // reuse a tombstone or a stale edge in place; `used` already counts it
@@ -69,42 +70,42 @@ void EdgeStore::insert_hashed(EdgeList& list, Edge edge) {
   }
 }
 
-uint32_t EdgeStore::add(EdgeList& list, uint32_t target, uint32_t gen) {
-  if (list.capacity > kSmall) {
-    if (Edge* e = find_hashed(list, target, gen)) return ++e->count;
-    if ((list.used + 1) * 4 > list.capacity * 3) rebuild(list, 0);
-    if (list.capacity > kSmall) {
-      insert_hashed(list, {target, gen, 1});
+uint32_t EdgeStore::add(Object& owner, uint32_t target, uint32_t gen) {
+  if (owner.edge_capacity() > kSmall) {
+    if (Edge* e = find_hashed(owner, target, gen)) return ++e->count;
+    if ((owner.edge_used + 1) * 4 > owner.edge_capacity() * 3) rebuild(owner, 0);
+    if (owner.edge_capacity() > kSmall) {
+      insert_hashed(owner, {target, gen, 1});
       return 1;
     }
   }
-  Edge* base = pool_.data() + list.offset;
-  for (uint32_t i = 0; i < list.used; ++i)
+  Edge* base = pool_.data() + owner.edge_offset;
+  for (uint32_t i = 0; i < owner.edge_used; ++i)
     if (base[i].target == target && base[i].gen == gen) return ++base[i].count;
-  if (list.used == list.capacity) {
-    rebuild(list, list.used + 1);
-    if (list.capacity > kSmall) {
-      insert_hashed(list, {target, gen, 1});
+  if (owner.edge_used == owner.edge_capacity()) {
+    rebuild(owner, owner.edge_used + 1);
+    if (owner.edge_capacity() > kSmall) {
+      insert_hashed(owner, {target, gen, 1});
       return 1;
     }
-    base = pool_.data() + list.offset;
+    base = pool_.data() + owner.edge_offset;
   }
-  base[list.used++] = {target, gen, 1};
+  base[owner.edge_used++] = {target, gen, 1};
   return 1;
 }
 
-bool EdgeStore::remove_one(EdgeList& list, uint32_t target, uint32_t gen) {
-  if (list.capacity == 0) return false;
-  if (list.capacity > kSmall) {
-    Edge* e = find_hashed(list, target, gen);
+bool EdgeStore::remove_one(Object& owner, uint32_t target, uint32_t gen) {
+  if (owner.edge_capacity() == 0) return false;
+  if (owner.edge_capacity() > kSmall) {
+    Edge* e = find_hashed(owner, target, gen);
     if (!e) return false;
     --e->count;  // reaching 0 leaves a tombstone
     return true;
   }
-  Edge* base = pool_.data() + list.offset;
-  for (uint32_t i = 0; i < list.used; ++i) {
+  Edge* base = pool_.data() + owner.edge_offset;
+  for (uint32_t i = 0; i < owner.edge_used; ++i) {
     if (base[i].target == target && base[i].gen == gen) {
-      if (--base[i].count == 0) base[i] = base[--list.used];
+      if (--base[i].count == 0) base[i] = base[--owner.edge_used];
       return true;
     }
   }

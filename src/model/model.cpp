@@ -55,8 +55,7 @@ ObjSlot Model::create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site,
     slot = free_slots_.back();
     free_slots_.pop_back();
   } else {
-    slot = static_cast<uint32_t>(objects_.size());
-    objects_.emplace_back();
+    slot = objects_.push_back();
   }
   Object& o = objects_[slot];
   uint32_t gen = o.gen;
@@ -80,12 +79,12 @@ void Model::destroy(ObjSlot slot) {
   if (observer_) observer_->before_free(slot);
   Object& o = objects_[slot.value];
   // The references it held are released. Edges that point at it go stale by themselves when its generation moves.
-  edges_.for_each(o.edges, [&](uint32_t target, uint32_t count) {
+  edges_.for_each(o, [&](uint32_t target, uint32_t count) {
     Object& t = objects_[target];
     t.held -= count;
     if (!t.immortal()) t.refcount -= count;
   });
-  edges_.release(o.edges);
+  edges_.release(o);
   addr_map_.erase(o.addr);
   --live_objects_;
   live_bytes_ -= o.size;
@@ -122,9 +121,9 @@ void Model::incref(const Event& ev) {
     if (!valid(owner) && !reported) anomaly(AnomalyKind::UnknownOwner, ev);
   }
   Object& o = objects_[s.value];
-  ++o.refcount;
+  if (o.refcount < INT64_MAX) ++o.refcount;  // R may have set 2^63-1: saturate, never wrap
   if (valid(owner)) {
-    edges_.add(objects_[owner.value].edges, s.value, o.gen);
+    edges_.add(objects_[owner.value], s.value, o.gen);
     ++o.held;
   }
 }
@@ -146,7 +145,7 @@ void Model::decref(const Event& ev) {
       if (o.external() > 0) --o.refcount;
       return;
     }
-    if (edges_.remove_one(objects_[owner.value].edges, s.value, o.gen)) {
+    if (edges_.remove_one(objects_[owner.value], s.value, o.gen)) {
       --o.held;
       --o.refcount;
       if (observer_) observer_->on_edge_removed(owner, s);
@@ -210,7 +209,7 @@ void Model::marker(const Event& ev) {
 }
 
 size_t Model::memory_bytes() const {
-  return objects_.capacity() * sizeof(Object) + addr_map_.memory_bytes() + edges_.pool_entries() * sizeof(Edge);
+  return objects_.memory_bytes() + addr_map_.memory_bytes() + edges_.pool_entries() * sizeof(Edge);
 }
 
 }  // namespace refscope

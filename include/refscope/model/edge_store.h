@@ -28,37 +28,51 @@ class EdgeStore {
  public:
   static constexpr uint32_t kSmall = 8;
 
-  // `objects` is the model's object table, read to tell stale edges (its vector may grow; it is read, not kept).
-  explicit EdgeStore(const std::vector<Object>& objects) : objects_(&objects) {}
+  // `objects` is the model's object table, read to tell stale edges.
+  explicit EdgeStore(const ObjectTable& objects) : objects_(&objects) {}
 
   // Adds one reference owner -> target; returns the new multiplicity.
-  uint32_t add(EdgeList& list, uint32_t target, uint32_t gen);
+  uint32_t add(Object& owner, uint32_t target, uint32_t gen);
   // Removes one reference; returns false when the owner holds none to that target.
-  bool remove_one(EdgeList& list, uint32_t target, uint32_t gen);
-  // Calls f(target_slot, count) for every live edge of the list.
+  bool remove_one(Object& owner, uint32_t target, uint32_t gen);
+  // Calls f(target_slot, count) for every live edge the owner holds.
   template <typename F>
-  void for_each(const EdgeList& list, F&& f) const {
-    const Edge* e = pool_.data() + list.offset;
-    uint32_t n = list.capacity <= kSmall ? list.used : list.capacity;
+  void for_each(const Object& owner, F&& f) const {
+    uint32_t capacity = owner.edge_capacity();
+    if (capacity == 0) return;
+    const Edge* e = pool_.data() + owner.edge_offset;
+    uint32_t n = capacity <= kSmall ? owner.edge_used : capacity;
     for (uint32_t i = 0; i < n; ++i)
       if (e[i].target != Edge::kEmpty && e[i].count != 0 && !stale(e[i])) f(e[i].target, e[i].count);
   }
-  // Gives the list's storage back to the pool.
-  void release(EdgeList& list);
+  // Calls f(target_slot, target_gen, count) for every edge still stored, also those whose target has been freed
+  // since (stale, until the list is next rebuilt): an observer of a collection uses them to see the references
+  // between the objects it freed as they stood before.
+  template <typename F>
+  void for_each_stored(const Object& owner, F&& f) const {
+    uint32_t capacity = owner.edge_capacity();
+    if (capacity == 0) return;
+    const Edge* e = pool_.data() + owner.edge_offset;
+    uint32_t n = capacity <= kSmall ? owner.edge_used : capacity;
+    for (uint32_t i = 0; i < n; ++i)
+      if (e[i].target != Edge::kEmpty && e[i].count != 0) f(e[i].target, e[i].gen, e[i].count);
+  }
+  // Gives the owner's edge storage back to the pool.
+  void release(Object& owner);
 
   size_t pool_entries() const { return pool_.size(); }
 
  private:
   bool stale(const Edge& e) const { return (*objects_)[e.target].gen != e.gen; }
   uint32_t allocate(uint32_t capacity);
-  void rebuild(EdgeList& list, uint32_t min_capacity);
-  Edge* find_hashed(const EdgeList& list, uint32_t target, uint32_t gen);
-  void insert_hashed(EdgeList& list, Edge e);
+  void rebuild(Object& owner, uint32_t min_capacity);
+  Edge* find_hashed(const Object& owner, uint32_t target, uint32_t gen);
+  void insert_hashed(Object& owner, Edge e);
   static uint32_t home(uint32_t target, uint32_t capacity) {
     return static_cast<uint32_t>((target * 0x9E3779B1u) & (capacity - 1));
   }
 
-  const std::vector<Object>* objects_;
+  const ObjectTable* objects_;
   std::vector<Edge> pool_;
   std::array<std::vector<uint32_t>, 33> free_blocks_;  // by log2 of capacity
 };

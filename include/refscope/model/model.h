@@ -67,7 +67,7 @@ class Model {
   static bool valid(ObjSlot s) { return s.value != UINT32_MAX; }
   const Object& object(ObjSlot s) const { return objects_[s.value]; }
   // Slots range over [0, slot_count()); only those with live() hold an object.
-  uint32_t slot_count() const { return static_cast<uint32_t>(objects_.size()); }
+  uint32_t slot_count() const { return objects_.size(); }
   template <typename F>
   void for_each_live(F&& f) const {
     for (uint32_t i = 0; i < objects_.size(); ++i)
@@ -76,7 +76,15 @@ class Model {
   // f(target, multiplicity) for each object that `owner` holds references to.
   template <typename F>
   void for_each_edge(ObjSlot owner, F&& f) const {
-    edges_.for_each(objects_[owner.value].edges, [&](uint32_t t, uint32_t n) { f(ObjSlot(t), n); });
+    edges_.for_each(objects_[owner.value], [&](uint32_t t, uint32_t n) { f(ObjSlot(t), n); });
+  }
+
+  // f(target, target_generation, multiplicity), also for targets freed since the reference was taken (see
+  // EdgeStore::for_each_stored); a target is still the same object when object(target).gen equals the generation.
+  template <typename F>
+  void for_each_stored_edge(ObjSlot owner, F&& f) const {
+    edges_.for_each_stored(objects_[owner.value],
+                           [&](uint32_t t, uint32_t gen, uint32_t n) { f(ObjSlot(t), gen, n); });
   }
 
   // --- Totals ----------------------------------------------------------------------------------------------------
@@ -110,7 +118,7 @@ class Model {
 
   ModelOptions options_;
   RefsMode mode_ = RefsMode::Exact;
-  std::vector<Object> objects_;
+  ObjectTable objects_;
   std::vector<uint32_t> free_slots_;
   AddrMap addr_map_;
   EdgeStore edges_;
