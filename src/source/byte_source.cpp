@@ -16,10 +16,14 @@ namespace {
 
 constexpr size_t kChunk = 1 << 18;
 
-// Reads a file descriptor, first handing back any bytes that were peeked to detect the encoding.
+// Reads a file descriptor (or, for tests and the fuzzer, bytes in memory), first handing back any bytes that were
+// peeked to detect the encoding.
 class FdReader {
  public:
   FdReader(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
+  FdReader(std::string data, std::string name) : fd_(-1), name_(std::move(name)), owned_(false) {
+    memory_ = std::move(data);
+  }
   ~FdReader() {
     if (owned_) ::close(fd_);
   }
@@ -33,6 +37,30 @@ class FdReader {
       peek_pos_ += n;
       return n;
     }
+    return raw_read(buffer, capacity);
+  }
+
+  // Reads up to `n` bytes ahead without consuming them.
+  const std::string& peek(size_t n) {
+    while (peeked_.size() < n) {
+      char buf[16];
+      size_t got = raw_read(buf, std::min(sizeof buf, n - peeked_.size()));
+      if (got == 0) break;
+      peeked_.append(buf, got);
+    }
+    return peeked_;
+  }
+
+  const std::string& name() const { return name_; }
+
+ private:
+  size_t raw_read(char* buffer, size_t capacity) {
+    if (fd_ < 0) {
+      size_t n = std::min(capacity, memory_.size() - memory_pos_);
+      std::memcpy(buffer, memory_.data() + memory_pos_, n);
+      memory_pos_ += n;
+      return n;
+    }
     for (;;) {
       ssize_t n = ::read(fd_, buffer, capacity);
       if (n >= 0) return static_cast<size_t>(n);
@@ -41,28 +69,13 @@ class FdReader {
     }
   }
 
-  // Reads up to `n` bytes ahead without consuming them.
-  const std::string& peek(size_t n) {
-    while (peeked_.size() < n) {
-      char buf[16];
-      ssize_t got;
-      do got = ::read(fd_, buf, n - peeked_.size());
-      while (got < 0 && errno == EINTR);
-      if (got < 0) throw TraceError(name_, 0, std::string("cannot read: ") + std::strerror(errno));
-      if (got == 0) break;
-      peeked_.append(buf, static_cast<size_t>(got));
-    }
-    return peeked_;
-  }
-
-  const std::string& name() const { return name_; }
-
- private:
   int fd_;
   std::string name_;
   bool owned_;
   std::string peeked_;
   size_t peek_pos_ = 0;
+  std::string memory_;
+  size_t memory_pos_ = 0;
 };
 
 class PlainSource final : public ByteSource {
@@ -167,16 +180,9 @@ class ZstdSource final : public ByteSource {
 
 std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
-std::unique_ptr<ByteSource> open_source(const std::string& path) {
-  std::string name = display_name(path);
-  int fd = 0;
-  bool owned = false;
-  if (path != "-") {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw TraceError(name, 0, std::string("cannot open: ") + std::strerror(errno));
-    owned = true;
-  }
-  auto in = std::make_unique<FdReader>(fd, name, owned);
+namespace {
+
+std::unique_ptr<ByteSource> detect(std::unique_ptr<FdReader> in) {
   const std::string& head = in->peek(4);
   auto starts = [&](std::initializer_list<unsigned char> magic) {
     if (head.size() < magic.size()) return false;
@@ -188,6 +194,24 @@ std::unique_ptr<ByteSource> open_source(const std::string& path) {
   if (starts({0x1f, 0x8b})) return std::make_unique<GzipSource>(std::move(in));
   if (starts({0x28, 0xb5, 0x2f, 0xfd})) return std::make_unique<ZstdSource>(std::move(in));
   return std::make_unique<PlainSource>(std::move(in));
+}
+
+}  // namespace
+
+std::unique_ptr<ByteSource> open_source(const std::string& path) {
+  std::string name = display_name(path);
+  int fd = 0;
+  bool owned = false;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw TraceError(name, 0, std::string("cannot open: ") + std::strerror(errno));
+    owned = true;
+  }
+  return detect(std::make_unique<FdReader>(fd, name, owned));
+}
+
+std::unique_ptr<ByteSource> open_memory(std::string data, const std::string& name) {
+  return detect(std::make_unique<FdReader>(std::move(data), name));
 }
 
 }  // namespace refscope

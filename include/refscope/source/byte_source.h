@@ -23,6 +23,9 @@ class ByteSource {
 // `display_name` is what messages call it ("<stdin>" for "-").
 std::unique_ptr<ByteSource> open_source(const std::string& path);
 
+// Reads `data` as if it were a file called `name`, compression detected the same way (tests, the fuzzer).
+std::unique_ptr<ByteSource> open_memory(std::string data, const std::string& name);
+
 // How messages name a path: "<stdin>" for "-", the path itself otherwise.
 std::string display_name(const std::string& path);
 
