@@ -101,7 +101,9 @@ class GzipSource final : public ByteSource {
     zs_.next_out = reinterpret_cast<Bytef*>(buffer);
     zs_.avail_out = static_cast<uInt>(capacity);
     while (zs_.avail_out == capacity && !done_) {
-      if (zs_.avail_in == 0) {
+      // When the last call filled the caller's buffer, inflate may still hold output (the rest of a match) with
+      // all input consumed: call it again before concluding from an empty input that the data ended.
+      if (zs_.avail_in == 0 && !output_full_) {
         size_t n = in_->read(input_.data(), input_.size());
         if (n == 0) {
           // The input ended: cleanly between members, or in the middle of one.
@@ -114,6 +116,7 @@ class GzipSource final : public ByteSource {
       }
       in_member_ = true;
       int rc = inflate(&zs_, Z_NO_FLUSH);
+      output_full_ = zs_.avail_out == 0;
       if (rc == Z_STREAM_END) {
         in_member_ = false;
         inflateReset(&zs_);
@@ -132,6 +135,7 @@ class GzipSource final : public ByteSource {
   std::vector<char> input_;
   z_stream zs_;
   bool in_member_ = false;
+  bool output_full_ = false;
   bool done_ = false;
   bool truncated_ = false;
 };
@@ -148,7 +152,9 @@ class ZstdSource final : public ByteSource {
   size_t read(char* buffer, size_t capacity) override {
     ZSTD_outBuffer out{buffer, capacity, 0};
     while (out.pos == 0 && !done_) {
-      if (in_buf_.pos == in_buf_.size) {
+      // A call that filled the caller's buffer may leave decoded bytes inside the decoder with all input consumed:
+      // flush them before reading more (or deciding the stream ended).
+      if (in_buf_.pos == in_buf_.size && !output_full_) {
         size_t n = in_->read(input_.data(), input_.size());
         if (n == 0) {
           truncated_ = pending_ != 0;
@@ -158,6 +164,7 @@ class ZstdSource final : public ByteSource {
         in_buf_ = {input_.data(), n, 0};
       }
       pending_ = ZSTD_decompressStream(ds_, &out, &in_buf_);
+      output_full_ = out.pos == out.size;
       if (ZSTD_isError(pending_))
         throw TraceError(in_->name(), 0, std::string("corrupt zstd data: ") + ZSTD_getErrorName(pending_));
     }
@@ -172,6 +179,7 @@ class ZstdSource final : public ByteSource {
   ZSTD_inBuffer in_buf_{nullptr, 0, 0};
   ZSTD_DStream* ds_;
   size_t pending_ = 0;
+  bool output_full_ = false;
   bool done_ = false;
   bool truncated_ = false;
 };
