@@ -76,7 +76,7 @@ NumError parse_dec(std::string_view s, uint64_t max, uint64_t& out) {
   for (char c : s) {
     if (c < '0' || c > '9') return NumError::NotNumber;
     uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (max - d) / 10) return NumError::TooBig;
+    if (d > max || v > (max - d) / 10) return NumError::TooBig;  // d > max: `max - d` would wrap
     v = v * 10 + d;
   }
   out = v;
