@@ -316,7 +316,7 @@ bool TraceReader::next_line(std::string_view& line) {
 void TraceReader::read_header() {
   std::string_view line;
   while (next_line(line)) {
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty() || line[0] == '#' || Cursor(line).at_end()) continue;  // a line of blanks is a blank line
     Cursor cur(line);
     std::string_view magic = cur.field();
     if (magic != "refscope-trace")
