@@ -457,7 +457,7 @@ void TraceReader::parse_meta(std::string_view rest, Event& ev, std::string_view 
     if (ev.text2 == "exact") mode = RefsMode::Exact;
     else if (ev.text2 == "sampled") mode = RefsMode::Sampled;
     else fail("@ refs must be 'exact' or 'sampled', not " + quoted(ev.text2), line);
-    if (heap_records_seen_ && mode != info_.refs)
+    if (heap_records_seen_)
       fail("@ refs must come before the first A, I, D, F or R record", line);
     info_.refs = mode;
   }
