@@ -40,6 +40,7 @@ void add_leaks_command(CLI::App& app, CommandRun& selected) {
   add_at_option(cmd, o->common);
   add_anomaly_option(cmd, o->common);
   cmd->add_option("--by", o->by, "Group by type, site and/or stack (repeat or comma list; default type,site)")
+      ->allow_extra_args(false)
       ->type_name("WHAT");
   cmd->add_option("--limit", o->limit, "Objects listed, largest first (0 = all; default 20)")->type_name("N");
   cmd->callback([&selected, o] { selected = [o] { return run_leaks(*o); }; });

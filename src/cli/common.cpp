@@ -55,8 +55,8 @@ std::optional<PointSpec> at_point(const CommonOptions& o) {
   return parse_point(o.at);
 }
 
-std::unique_ptr<Replay> open_replay(const CommonOptions& o) {
-  std::vector<PointSpec> watch;
+std::unique_ptr<Replay> open_replay(const CommonOptions& o, std::vector<PointSpec> extra) {
+  std::vector<PointSpec> watch = std::move(extra);
   if (auto p = from_point(o)) watch.push_back(*p);
   if (auto p = at_point(o)) watch.push_back(*p);
   ReplayOptions options;

@@ -33,7 +33,9 @@ void add_from_option(CLI::App* cmd, CommonOptions& o);
 void add_anomaly_option(CLI::App* cmd, CommonOptions& o);
 
 // The replay the options ask for: the trace opened, the points announced, progress on when stderr is a terminal.
-std::unique_ptr<Replay> open_replay(const CommonOptions& o);
+// `extra` announces further points the command will ask for (check --repeat), so their occurrences count from
+// the start of the trace.
+std::unique_ptr<Replay> open_replay(const CommonOptions& o, std::vector<PointSpec> extra = {});
 
 // The points --from and --at name, or nullopt.
 std::optional<PointSpec> from_point(const CommonOptions& o);

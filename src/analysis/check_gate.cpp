@@ -1,0 +1,169 @@
+#include "refscope/analysis/check_gate.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "refscope/util/error.h"
+
+namespace refscope {
+
+PointSample sample_leaks(const Model& model, const SymbolTable& symbols, uint64_t from_line, GroupBy by,
+                         SuppressionList* suppressions) {
+  PointSample p;
+  p.line = model.last_line();
+  Graph g = Graph::from_model(model);
+  LeakSet set = classify_leaks(model, g, from_line);
+  SiteCanon canon(symbols);
+  LeakGrouper grouper(by, canon);
+  for (size_t i = 0; i < set.nodes.size(); ++i) {
+    const Object& o = model.object(g.slot(set.nodes[i]));
+    if (suppressions && suppressions->suppress(o, symbols)) {
+      ++p.suppressed_objects;
+      p.suppressed_bytes += o.size;
+      continue;
+    }
+    auto k = static_cast<size_t>(set.kinds[i]);
+    ++p.objects[k];
+    p.bytes[k] += o.size;
+    grouper.add(o, set.kinds[i]);
+  }
+  for (const LeakGroup& lg : grouper.take()) {
+    GroupSample s;
+    s.names = group_names(lg.key, symbols);
+    s.kind = lg.key.kind;
+    s.objects = lg.objects;
+    s.bytes = lg.bytes;
+    s.first_addr = lg.first_addr;
+    s.first_line = lg.first_line;
+    p.groups.emplace(group_identity(s.names), std::move(s));
+  }
+  return p;
+}
+
+namespace {
+
+uint64_t beyond(int64_t measured, uint64_t base) {
+  return measured > static_cast<int64_t>(base) ? static_cast<uint64_t>(measured) - base : 0;
+}
+
+std::string limit_text(const GateLimits& l) {
+  if (!l.max_objects && !l.max_bytes) return "no leak allowed";
+  std::string out;
+  if (l.max_objects) out = fmt::format("at most {} objects", *l.max_objects);
+  if (l.max_bytes) out += fmt::format("{}at most {} bytes", out.empty() ? "" : " and ", *l.max_bytes);
+  return out;
+}
+
+}  // namespace
+
+GateResult evaluate_gate(const GateInput& in, const GateLimits& limits) {
+  GateResult r;
+  const PointSample& last = in.points.back();
+  // Every group seen at any point: under --repeat a group may be gone by the end.
+  std::map<std::string, GateGroup> all;
+  for (const PointSample& p : in.points)
+    for (const auto& [id, s] : p.groups) {
+      GateGroup& g = all[id];
+      if (g.sample.names.kind.empty()) {
+        g.sample = s;
+        g.sample.objects = g.sample.bytes = 0;
+      }
+    }
+  for (auto& [id, g] : all) {
+    auto at = [&](size_t i) -> std::pair<int64_t, int64_t> {
+      auto it = in.points[i].groups.find(id);
+      if (it == in.points[i].groups.end()) return {0, 0};
+      return {static_cast<int64_t>(it->second.objects), static_cast<int64_t>(it->second.bytes)};
+    };
+    if (auto it = last.groups.find(id); it != last.groups.end()) g.sample = it->second;
+    if (in.repeat) {
+      for (size_t i = 1; i < in.points.size(); ++i) {
+        auto [o1, b1] = at(i);
+        auto [o0, b0] = at(i - 1);
+        g.growth.push_back(o1 - o0);
+        g.growth_bytes.push_back(b1 - b0);
+        if (i > in.warmup && !(o1 - o0 > 0 || (o1 == o0 && b1 - b0 > 0))) g.grew_every = false;
+      }
+      auto [on, bn] = at(in.points.size() - 1);
+      auto [ok, bk] = at(in.warmup);
+      g.measured_objects = static_cast<uint64_t>(std::max<int64_t>(0, on - ok));
+      g.measured_bytes = std::max<int64_t>(0, bn - bk);
+    } else {
+      g.measured_objects = g.sample.objects;
+      g.measured_bytes = static_cast<int64_t>(g.sample.bytes);
+    }
+    if (in.baseline) {
+      if (auto b = in.baseline->find(id); b != in.baseline->end()) g.baseline = b->second;
+    }
+    g.gated_kind = limits.fail_on[static_cast<size_t>(g.sample.kind)];
+    if (g.gated_kind && g.grew_every) {
+      uint64_t base_o = g.baseline ? g.baseline->objects : 0, base_b = g.baseline ? g.baseline->bytes : 0;
+      g.counted_objects = beyond(static_cast<int64_t>(g.measured_objects), base_o);
+      g.counted_bytes = beyond(g.measured_bytes, base_b);
+    }
+    r.counted_objects += g.counted_objects;
+    r.counted_bytes += g.counted_bytes;
+    if (g.counted_objects || g.counted_bytes) ++r.counted_groups;
+    r.groups.push_back(std::move(g));
+  }
+  bool over;
+  if (!limits.max_objects && !limits.max_bytes)
+    over = r.counted_objects > 0 || r.counted_bytes > 0;
+  else
+    over = (limits.max_objects && r.counted_objects > *limits.max_objects) ||
+           (limits.max_bytes && r.counted_bytes > *limits.max_bytes);
+  r.pass = !over;
+  for (GateGroup& g : r.groups) g.fails = over && (g.counted_objects > 0 || g.counted_bytes > 0);
+  std::sort(r.groups.begin(), r.groups.end(), [](const GateGroup& a, const GateGroup& b) {
+    if (a.counted_bytes != b.counted_bytes) return a.counted_bytes > b.counted_bytes;
+    if (a.measured_bytes != b.measured_bytes) return a.measured_bytes > b.measured_bytes;
+    if (a.sample.bytes != b.sample.bytes) return a.sample.bytes > b.sample.bytes;
+    if (a.sample.objects != b.sample.objects) return a.sample.objects > b.sample.objects;
+    if (a.sample.first_addr != b.sample.first_addr) return a.sample.first_addr < b.sample.first_addr;
+    return a.sample.first_line < b.sample.first_line;
+  });
+
+  std::string kinds = kinds_list(limits.fail_on);
+  std::string what = in.repeat ? "grew in every iteration after the warm-up" : "leaked";
+  std::string qualifier = in.baseline ? " beyond the baseline" : "";
+  if (r.counted_groups == 0)
+    r.reason = fmt::format("no {} objects {}{}", kinds, what, qualifier);
+  else
+    r.reason = fmt::format("{} {} objects ({} bytes) in {} group{} {}{}", r.counted_objects, kinds, r.counted_bytes,
+                           r.counted_groups, r.counted_groups == 1 ? "" : "s", what, qualifier);
+  r.reason = fmt::format("{}: {}; limit: {}", r.pass ? "PASS" : "FAIL", r.reason, limit_text(limits));
+  return r;
+}
+
+std::string kinds_list(const std::array<bool, kLeakKinds>& kinds) {
+  std::string out;
+  for (size_t k = 0; k < kLeakKinds; ++k)
+    if (kinds[k]) out += (out.empty() ? "" : ",") + std::string(leak_kind_name(static_cast<LeakKind>(k)));
+  return out.empty() ? "(no kinds)" : out;
+}
+
+std::array<bool, kLeakKinds> parse_kinds_list(const std::string& text) {
+  std::array<bool, kLeakKinds> kinds{};
+  size_t start = 0;
+  bool any = false;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string word = text.substr(start, comma - start);
+    start = comma + 1;
+    if (word.empty()) continue;
+    if (word == "all") {
+      kinds.fill(true);
+    } else if (auto k = parse_leak_kind(word)) {
+      kinds[static_cast<size_t>(*k)] = true;
+    } else {
+      throw UsageError("--fail-on: expected unowned, retained, indirect, cyclic or all, not '" + word + "'");
+    }
+    any = true;
+  }
+  if (!any) throw UsageError("--fail-on needs at least one kind (unowned, retained, indirect, cyclic or all)");
+  return kinds;
+}
+
+}  // namespace refscope
