@@ -18,9 +18,9 @@ enum ObjectFlags : uint8_t {
 struct Object {
   uint64_t addr = 0;
   uint64_t line = 0;  // line of its A record, or of the record that first made it known
-  uint64_t size : 48 = 0;
+  uint64_t size : 49 = 0;  // the format allows up to 2^48 inclusive: 48 bits are one short
   uint64_t flags : 8 = 0;
-  uint64_t edge_cap_log : 8 = 0;  // edge storage: 0 none, else 2^(n-1) entries (EdgeStore)
+  uint64_t edge_cap_log : 7 = 0;  // edge storage: 0 none, else 2^(n-1) entries (EdgeStore); at most 33
   int64_t refcount = 0;
   uint32_t held = 0;  // references to it held by live objects: the sum of its incoming edge multiplicities
   uint32_t gen = 0;   // bumped when the slot is freed, so edges that point at an older occupant read as stale
