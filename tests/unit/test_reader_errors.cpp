@@ -138,6 +138,7 @@ TEST(ReaderLimits, ValuesAtTheLimitsAreAccepted) {
   EXPECT_EQ(r.model->live_bytes(), 281474976710656u);
   EXPECT_EQ(r.model->anomalies().count(AnomalyKind::RefcountMismatch), 1u);
   EXPECT_TRUE(r.model->gc_open()) << "a G still open at the end is not an error";
+  EXPECT_TRUE(invariants_hold(*r.model, r.reader->symbols().type_count()));
 }
 
 TEST(ReaderLimits, RepeatingADefinitionIdenticallyIsNotAnError) {
