@@ -1,0 +1,1 @@
+check --fail-on leaky sample-traces/leaks/kinds.trace

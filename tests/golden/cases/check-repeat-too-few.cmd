@@ -1,0 +1,1 @@
+check --repeat iter --warmup 4 sample-traces/leaks/repeat.trace

@@ -1,0 +1,1 @@
+check sample-traces/leaks/repeat.trace

@@ -1,0 +1,1 @@
+check --from start --suppressions sample-traces/leaks/suppressions.txt sample-traces/leaks/kinds.trace

@@ -1,0 +1,1 @@
+diff --from before --to after --format json sample-traces/leaks/growth.trace

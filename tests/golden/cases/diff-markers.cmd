@@ -1,0 +1,1 @@
+diff --from before --to after sample-traces/leaks/growth.trace

@@ -1,0 +1,1 @@
+diff --from after --to before sample-traces/leaks/growth.trace

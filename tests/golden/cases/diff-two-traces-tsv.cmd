@@ -1,0 +1,1 @@
+diff --format tsv sample-traces/leaks/kinds.trace sample-traces/leaks/repeat.trace

@@ -1,0 +1,1 @@
+diff sample-traces/leaks/kinds.trace sample-traces/leaks/repeat.trace

@@ -1,0 +1,1 @@
+leaks --by stack --format tsv sample-traces/leaks/kinds.trace

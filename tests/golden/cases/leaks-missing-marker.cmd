@@ -1,0 +1,1 @@
+leaks --from nosuchmarker sample-traces/leaks/kinds.trace

@@ -1,0 +1,1 @@
+leaks --from start --by type -
