@@ -31,6 +31,25 @@ Graph Graph::from_model(const Model& model) {
   return g;
 }
 
+Graph Graph::from_edges(uint32_t n, std::span<const std::pair<uint32_t, uint32_t>> edges,
+                        std::vector<uint8_t> roots) {
+  Graph g;
+  g.slot_.resize(n);
+  g.node_of_.resize(n);
+  for (uint32_t v = 0; v < n; ++v) g.slot_[v] = ObjSlot(g.node_of_[v] = v);
+  roots.resize(n, 0);
+  g.root_ = std::move(roots);
+  std::vector<std::pair<uint32_t, uint32_t>> sorted(edges.begin(), edges.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  g.offsets_.assign(n + 1, 0);
+  for (auto [from, to] : sorted) ++g.offsets_[from + 1];
+  for (uint32_t v = 0; v < n; ++v) g.offsets_[v + 1] += g.offsets_[v];
+  g.targets_.reserve(sorted.size());
+  for (auto [from, to] : sorted) g.targets_.push_back(to);
+  return g;
+}
+
 Graph Graph::reversed() const {
   Graph r;
   r.slot_ = slot_;

@@ -6,6 +6,7 @@
 // million references take about 160 MB and every traversal walks flat arrays. The model is not touched again.
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "refscope/model/model.h"
@@ -20,6 +21,10 @@ class Graph {
   static Graph from_model(const Model& model);
   // The same nodes with every edge reversed (owners of each object).
   Graph reversed() const;
+  // A graph of `n` nodes built from owner -> target pairs (repeats count once), for analyses of graphs that are
+  // not the model's (the objects a collection freed) and for tests. Node i stands for slot i; `roots` has n flags.
+  static Graph from_edges(uint32_t n, std::span<const std::pair<uint32_t, uint32_t>> edges,
+                          std::vector<uint8_t> roots);
 
   uint32_t size() const { return static_cast<uint32_t>(slot_.size()); }
   uint64_t edge_count() const { return targets_.size(); }

@@ -1,0 +1,112 @@
+#include "refscope/analysis/sharing.h"
+
+#include <algorithm>
+#include <bit>
+#include <tuple>
+
+#include "refscope/analysis/dominator_tree.h"
+#include "refscope/analysis/graph.h"
+
+namespace refscope {
+namespace {
+
+void add_to(std::vector<uint64_t>& counts, uint32_t bucket) {
+  if (counts.size() <= bucket) counts.resize(bucket + 1, 0);
+  ++counts[bucket];
+}
+
+std::vector<HistogramBucket> buckets(const std::vector<uint64_t>& counts, bool keep_zero) {
+  std::vector<HistogramBucket> out;
+  for (uint32_t b = 0; b < counts.size(); ++b) {
+    if (b == 0 && !keep_zero && counts[0] == 0) continue;
+    out.push_back({sharing_bucket_label(b), counts[b]});
+  }
+  return out;
+}
+
+}  // namespace
+
+uint32_t sharing_bucket(uint64_t count) { return count == 0 ? 0 : 1 + static_cast<uint32_t>(std::bit_width(count - 1)); }
+
+std::string sharing_bucket_label(uint32_t bucket) {
+  if (bucket <= 2) return std::to_string(bucket);
+  uint64_t hi = uint64_t{1} << (bucket - 1);
+  return std::to_string(hi / 2 + 1) + "-" + std::to_string(hi);
+}
+
+SharingResult analyse_sharing(const Model& model, const SharingOptions& options) {
+  SharingResult r;
+  Graph g = Graph::from_model(model);
+  const uint32_t n = g.size();
+
+  std::vector<uint32_t> owners(n, 0);  // distinct owners: the graph keeps one edge per owner -> target pair
+  for (uint32_t v = 0; v < n; ++v)
+    for (uint32_t w : g.out(v)) ++owners[w];
+
+  std::vector<uint64_t> refcounts(1, 0), owner_counts(1, 0);
+  std::vector<TypeSharing> types;
+  for (uint32_t v = 0; v < n; ++v) {
+    const Object& o = model.object(g.slot(v));
+    ++r.live_objects;
+    r.live_bytes += o.size;
+    add_to(owner_counts, sharing_bucket(owners[v]));
+    if (o.immortal()) {
+      ++r.immortal_objects;
+      continue;
+    }
+    uint64_t rc = o.refcount > 0 ? static_cast<uint64_t>(o.refcount) : 0;
+    add_to(refcounts, sharing_bucket(rc));
+    if (rc < 2) continue;
+    ++r.shared_objects;
+    if (types.size() <= o.type.value) types.resize(o.type.value + 1);
+    TypeSharing& t = types[o.type.value];
+    t.type = o.type;
+    ++t.objects;
+    t.references += rc;
+    t.bytes += o.size;
+  }
+  r.histogram = buckets(refcounts, false);
+  if (refcounts.size() == 1 && refcounts[0] == 0) r.histogram.clear();
+  if (r.immortal_objects) r.histogram.push_back({"immortal", r.immortal_objects});
+  r.owners_histogram = buckets(owner_counts, true);
+  for (const TypeSharing& t : types)
+    if (t.objects) r.by_type.push_back(t);
+  std::sort(r.by_type.begin(), r.by_type.end(), [](const TypeSharing& a, const TypeSharing& b) {
+    return std::tuple(b.objects, b.references, a.type.value) < std::tuple(a.objects, a.references, b.type.value);
+  });
+
+  std::vector<uint64_t> retained;
+  {
+    DominatorTree tree = dominator_tree(g);
+    retained = retained_sizes(tree, [&](uint32_t v) { return uint64_t{model.object(g.slot(v)).size}; });
+  }
+
+  // Candidates, then the first `limit` of them in order.
+  std::vector<uint32_t> list;
+  for (uint32_t v = 0; v < n; ++v) {
+    const Object& o = model.object(g.slot(v));
+    if (options.sort == SharingSort::Retained || o.immortal() || o.refcount >= 2) list.push_back(v);
+  }
+  r.candidates = list.size();
+  auto key = [&](uint32_t v) {
+    const Object& o = model.object(g.slot(v));
+    return std::tuple(o.addr, o.line);
+  };
+  auto order = [&](uint32_t a, uint32_t b) {
+    if (options.sort == SharingSort::Retained) {
+      if (retained[a] != retained[b]) return retained[a] > retained[b];
+    } else {
+      const Object &x = model.object(g.slot(a)), &y = model.object(g.slot(b));
+      // Immortal objects' counts mean nothing: they come after every mortal one.
+      if (x.immortal() != y.immortal()) return y.immortal();
+      if (x.refcount != y.refcount) return x.refcount > y.refcount;
+    }
+    return key(a) < key(b);
+  };
+  size_t take = options.limit == 0 ? list.size() : std::min(options.limit, list.size());
+  std::partial_sort(list.begin(), list.begin() + static_cast<int64_t>(take), list.end(), order);
+  for (size_t i = 0; i < take; ++i) r.objects.push_back({g.slot(list[i]), owners[list[i]], retained[list[i]]});
+  return r;
+}
+
+}  // namespace refscope
