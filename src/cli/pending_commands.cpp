@@ -3,8 +3,5 @@
 #include "refscope/cli/command.h"
 
 namespace refscope::cli {
-__attribute__((weak)) void add_cycles_command(CLI::App&, CommandRun&) {}
-__attribute__((weak)) void add_sharing_command(CLI::App&, CommandRun&) {}
-__attribute__((weak)) void add_why_command(CLI::App&, CommandRun&) {}
 __attribute__((weak)) void add_record_command(CLI::App&, CommandRun&) {}
 }  // namespace refscope::cli
