@@ -106,15 +106,19 @@ class BlockTable {
 
  private:
   size_t slot_of(uintptr_t addr) const {
-    // Blocks are 16-byte aligned: drop the zero bits, then Fibonacci hashing spreads neighbours apart.
-    return static_cast<size_t>(((addr >> 4) * 0x9E3779B97F4A7C15ull) >> shift_) & mask_;
+    // Locality on purpose: the blocks of one 4 KiB page (256 16-byte units) land in one run of 256 slots, and
+    // pages are spread over the table by Fibonacci hashing. pymalloc hands out neighbouring blocks of one pool
+    // one after another, so consecutive allocations and frees touch the same few cache lines of the table
+    // instead of missing the cache on every probe (measured: the probe's miss was a third of the hook's time).
+    size_t run = static_cast<size_t>(((addr >> 12) * 0x9E3779B97F4A7C15ull) >> shift_);
+    return ((run << 8) | ((addr >> 4) & 0xff)) & mask_;
   }
 
   void reset(size_t capacity) {
     std::free(slots_);
     slots_ = static_cast<Block*>(std::calloc(capacity, sizeof(Block)));
     mask_ = capacity - 1;
-    shift_ = 64 - static_cast<unsigned>(__builtin_ctzll(capacity));
+    shift_ = 64 - (static_cast<unsigned>(__builtin_ctzll(capacity)) - 8);  // bits for the run number
     count_ = 0;
   }
 

@@ -2,12 +2,15 @@
 #include <Python.h>
 #include <internal/pycore_code.h>
 #include <internal/pycore_frame.h>
-#include <internal/pycore_pystate.h>
 
 #include "frame_reader.h"
 
 int refscope_capture_frames(refscope_frame_key* out, int depth) {
-  PyThreadState* tstate = _PyThreadState_GET();
+#if PY_VERSION_HEX >= 0x030D0000
+  PyThreadState* tstate = PyThreadState_GetUnchecked();  // _PyThreadState_GET's TLS symbol is not exported
+#else
+  PyThreadState* tstate = _PyThreadState_UncheckedGet();
+#endif
   if (tstate == NULL) return 0;
 #if PY_VERSION_HEX >= 0x030D0000
   _PyInterpreterFrame* frame = tstate->current_frame;

@@ -12,14 +12,12 @@ namespace refscope::recorder {
 
 inline char* put_hex(char* p, uint64_t v) {
   static constexpr char digits[] = "0123456789abcdef";
-  char tmp[16];
-  int n = 0;
-  do {
-    tmp[n++] = digits[v & 0xf];
+  int n = (64 - __builtin_clzll(v | 1) + 3) / 4;  // digits needed, written back to front
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = digits[v & 0xf];
     v >>= 4;
-  } while (v != 0);
-  while (n > 0) *p++ = tmp[--n];
-  return p;
+  }
+  return p + n;
 }
 
 inline char* put_dec(char* p, uint64_t v) {

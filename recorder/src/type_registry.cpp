@@ -73,12 +73,16 @@ uint32_t TypeRegistry::id_of(PyTypeObject* type) {
 }
 
 uint32_t TypeRegistry::validate(uintptr_t candidate) {
+  // Most candidates that fail are a collector header's 0 or 1: reject them before any lookup.
+  if (!plausible_pointer(candidate)) return 0;
+  if (candidate == last_ptr_) return last_id_;
   uint32_t id = find(candidate);
   if (id != 0) {
     if (!infos_[id].written) write_type(infos_[id], id);
+    last_ptr_ = candidate;
+    last_id_ = id;
     return id;
   }
-  if (!plausible_pointer(candidate)) return 0;
   size_t r = hash_ptr(candidate) & (kRejectSlots - 1);
   if (rejected_[r] == candidate) return 0;
   if (!check_type_memory(candidate, 0)) {
@@ -151,6 +155,7 @@ uint32_t TypeRegistry::add(PyTypeObject* type) {
 }
 
 void TypeRegistry::forget(uintptr_t type_address) {
+  if (last_ptr_ == type_address) last_ptr_ = 0;
   size_t mask = slots_.size() - 1;
   size_t i = hash_ptr(type_address) & mask;
   for (;;) {
@@ -165,6 +170,7 @@ void TypeRegistry::forget(uintptr_t type_address) {
 }
 
 void TypeRegistry::reset_written() {
+  last_ptr_ = 0;  // the fast path skips the `written` check
   for (TypeInfo& info : infos_) info.written = false;
 }
 

@@ -63,6 +63,8 @@ class TypeRegistry {
   static constexpr size_t kRejectSlots = 4096;
   std::vector<uintptr_t> rejected_;
   PyObject* module_key_ = nullptr;  // "__module__"
+  uintptr_t last_ptr_ = 0;  // the last type validated, and its id: frees come in runs of one type
+  uint32_t last_id_ = 0;
 };
 
 }  // namespace refscope::recorder
