@@ -253,7 +253,7 @@ void Recorder::checkpoint(const std::string& label) {
   walk.write_refcounts();
   dead_.clear();
   write_marker(label);
-  writer_.flush();
+  writer_.flush(true);
   if (gc_was_enabled) PyGC_Enable();
   suspended_ = false;
 }

@@ -78,6 +78,8 @@ void TraceWriter::rotate() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     cv_.wait(lock, [this] { return in_flight_ < kMaxInFlight || stopped(); });
+    current_.flush = flush_requested_;
+    flush_requested_ = false;
     full_.push_back(std::move(current_));
     ++in_flight_;
   }
@@ -86,9 +88,16 @@ void TraceWriter::rotate() {
   start_buffer();
 }
 
-void TraceWriter::flush() {
+void TraceWriter::flush(bool wait) {
   if (fd_ < 0) return;
-  if (pos_ != current_.data.get()) rotate();
+  if (pos_ != current_.data.get()) {
+    flush_requested_ = wait;
+    rotate();
+  }
+  if (wait) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [this] { return in_flight_ == 0 || stopped(); });
+  }
 }
 
 void TraceWriter::close() {
@@ -162,11 +171,11 @@ bool TraceWriter::write_all(const char* data, size_t n) {
   return true;
 }
 
-bool TraceWriter::compress_and_write(const char* data, size_t n, bool last) {
+bool TraceWriter::compress_and_write(const char* data, size_t n, bool last, bool flush) {
   if (zstd_ == nullptr) return n == 0 || write_all(data, n);
   auto* cctx = static_cast<ZSTD_CCtx*>(zstd_);
   ZSTD_inBuffer in{data, n, 0};
-  ZSTD_EndDirective mode = last ? ZSTD_e_end : ZSTD_e_continue;
+  ZSTD_EndDirective mode = last ? ZSTD_e_end : flush ? ZSTD_e_flush : ZSTD_e_continue;
   for (;;) {
     ZSTD_outBuffer out{zout_.data(), zout_.size(), 0};
     size_t remaining = ZSTD_compressStream2(cctx, &out, &in, mode);
@@ -175,7 +184,7 @@ bool TraceWriter::compress_and_write(const char* data, size_t n, bool last) {
       return false;
     }
     if (out.pos > 0 && !write_all(zout_.data(), out.pos)) return false;
-    bool done = last ? remaining == 0 : in.pos == in.size;
+    bool done = mode == ZSTD_e_continue ? in.pos == in.size : remaining == 0;
     if (done) return true;
   }
 }
@@ -197,7 +206,7 @@ void TraceWriter::worker() {
       if (!stopped()) compress_and_write(nullptr, 0, true);
       return;
     }
-    if (!stopped()) compress_and_write(buf.data.get(), buf.len, false);
+    if (!stopped()) compress_and_write(buf.data.get(), buf.len, false, buf.flush);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       spare_.push_back(std::move(buf));

@@ -38,8 +38,9 @@ class TraceWriter {
   }
   void commit(char* p) { pos_ = p; }
 
-  // Hands the current buffer to the background thread without waiting for it to be written.
-  void flush();
+  // Hands the current buffer to the background thread; with `wait`, returns once everything is written (and,
+  // compressed, flushed as a complete zstd block), so a checkpoint survives a crash or os._exit() right after.
+  void flush(bool wait = false);
   // Writes everything, ends the compressed frame, closes the file and joins the thread.
   void close();
   // In a child after fork(): forgets the parent's file, buffers and thread without touching them.
@@ -65,7 +66,7 @@ class TraceWriter {
   void start_buffer();
   void worker();
   bool write_all(const char* data, size_t n);
-  bool compress_and_write(const char* data, size_t n, bool last);
+  bool compress_and_write(const char* data, size_t n, bool last, bool flush = false);
   void fail(const std::string& why);
 
   int fd_ = -1;
@@ -78,6 +79,7 @@ class TraceWriter {
   struct Buffer {
     std::unique_ptr<char[]> data;
     size_t len = 0;
+    bool flush = false;  // end a zstd block after it
   };
   Buffer current_;
   char* pos_ = nullptr;
@@ -98,6 +100,7 @@ class TraceWriter {
   void (*on_stop_)(void*) = nullptr;
   void* on_stop_ctx_ = nullptr;
   bool stop_reported_ = false;
+  bool flush_requested_ = false;
 };
 
 }  // namespace refscope::recorder

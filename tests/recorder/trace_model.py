@@ -1,0 +1,167 @@
+"""An independent replay of a sampled refscope trace, as TRACE-FORMAT.md defines the model, small enough to
+read in one sitting. The tests use it to check the recorder without depending on refscope's own replay: the
+refcount and the reachability of each object at a marker.
+"""
+import collections
+import gzip
+
+
+class Obj:
+    __slots__ = ("type", "rc", "out", "held", "immortal", "line")
+
+    def __init__(self, type_id, line):
+        self.type = type_id
+        self.rc = 1
+        self.out = collections.Counter()
+        self.held = 0
+        self.immortal = False
+        self.line = line
+
+    def external(self):
+        return max(0, self.rc - self.held)
+
+
+class State:
+    def __init__(self):
+        self.objs = {}
+        self.types = {0: "?"}
+        self.markers = []
+        self.anomalies = collections.Counter()
+        self.meta = {}
+        self.gc_open = 0
+
+    def type_name(self, addr):
+        return self.types.get(self.objs[addr].type, "?")
+
+    def roots(self):
+        return [a for a, o in self.objs.items() if o.immortal or o.external() > 0]
+
+    def reachable(self):
+        seen = set(self.roots())
+        stack = list(seen)
+        while stack:
+            o = self.objs[stack.pop()]
+            for t in o.out:
+                if t in self.objs and t not in seen:
+                    seen.add(t)
+                    stack.append(t)
+        return seen
+
+    def unreachable(self):
+        return set(self.objs) - self.reachable()
+
+
+def _free(st, addr):
+    o = st.objs.pop(addr)
+    for t, m in o.out.items():
+        if t in st.objs:
+            to = st.objs[t]
+            to.held -= m
+            if not to.immortal:
+                to.rc = max(0, to.rc - m)
+
+
+def _ref(st, kind, addr, owner):
+    o = st.objs.get(addr)
+    if o is None:
+        st.anomalies["unknown-object"] += 1
+        return
+    if owner is not None and owner not in st.objs:
+        st.anomalies["unknown-owner"] += 1
+        owner = None
+    if kind == "I":
+        if owner is not None:
+            st.objs[owner].out[addr] += 1
+            o.held += 1
+        if not o.immortal:
+            o.rc += 1
+    else:
+        if owner is not None:
+            ow = st.objs[owner]
+            if ow.out[addr] <= 0:
+                st.anomalies["owner-mismatch"] += 1
+                return
+            ow.out[addr] -= 1
+            if ow.out[addr] == 0:
+                del ow.out[addr]
+            o.held -= 1
+        if not o.immortal:
+            o.rc = max(0, o.rc - 1)
+
+
+def replay(path, until=None, occurrence=1):
+    """Replays up to (and including) the occurrence-th marker `until`, or the whole trace."""
+    st = State()
+    opener = open
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        opener = gzip.open
+    elif magic == b"\x28\xb5\x2f\xfd":
+        import subprocess
+        data = subprocess.run(["zstd", "-dc", str(path)], capture_output=True, check=True).stdout
+        lines = data.decode().splitlines()
+        return _replay_lines(st, lines, until, occurrence)
+    with opener(path, "rt") as f:
+        return _replay_lines(st, f, until, occurrence)
+
+
+def _replay_lines(st, lines, until, occurrence):
+    seen_marker = 0
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line or line.startswith("#") or line.startswith("refscope-trace"):
+            continue
+        kind, _, rest = line.partition(" ")
+        f = rest.split()
+        if kind == "@":
+            key, _, value = rest.partition(" ")
+            st.meta[key] = value
+        elif kind == "T":
+            st.types[int(f[0])] = rest.split(" ", 1)[1]
+        elif kind == "A":
+            addr = int(f[0], 16)
+            if addr in st.objs:
+                st.anomalies["address-reused"] += 1
+                _free(st, addr)
+            st.objs[addr] = Obj(int(f[2]), lineno)
+        elif kind in ("I", "D"):
+            _ref(st, kind, int(f[0], 16), int(f[1], 16) if len(f) > 1 else None)
+        elif kind == "F":
+            addr = int(f[0], 16)
+            if addr not in st.objs:
+                st.anomalies["unknown-object"] += 1
+            else:
+                _free(st, addr)
+        elif kind == "R":
+            addr = int(f[0], 16)
+            o = st.objs.get(addr)
+            if o is None:
+                st.anomalies["unknown-object"] += 1
+                continue
+            if f[1] == "immortal":
+                o.immortal = True
+            else:
+                o.immortal = False
+                rc = int(f[1])
+                if rc < o.held:
+                    st.anomalies["external-negative"] += 1
+                    rc = o.held
+                o.rc = rc
+        elif kind == "M":
+            st.markers.append(rest)
+            if rest == until:
+                seen_marker += 1
+                if seen_marker == occurrence:
+                    return st
+        elif kind == "G":
+            if st.gc_open:
+                st.anomalies["gc-nested"] += 1
+            st.gc_open = 1
+        elif kind == "g":
+            if not st.gc_open:
+                st.anomalies["gc-unopened"] += 1
+            st.gc_open = 0
+    if until is not None:
+        raise AssertionError("marker %r not found in the trace" % until)
+    return st
