@@ -203,6 +203,9 @@ void apply_defaults_and_check(Parsed& parsed) {
     if (o.sampled) usage_error("--workload churn writes exact traces only");
     if (o.live == 0) usage_error("--live must be at least 1");
   }
+  if (mixed && (o.live < 1 || o.live > (uint64_t{1} << 30))) usage_error("--live must be 1 to 2^30 for mixed");
+  if (o.workload == Workload::Graph && (o.live < 2 || o.live > (uint64_t{1} << 32) - 1))
+    usage_error("--live must be 2 to 2^32-1 for graph");
   if (o.sampled) {
     if (o.gc_every != 0) usage_error("--gc-every needs --refs exact (a sampled trace sees no collections)");
     if (o.anomalies != 0) usage_error("--anomalies needs --refs exact");
