@@ -1,0 +1,1 @@
+summary --format yaml sample-traces/every-record.trace

@@ -1,0 +1,1 @@
+summary tests/golden/cases/errors-gc-while-open.trace

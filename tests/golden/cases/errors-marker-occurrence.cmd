@@ -1,0 +1,1 @@
+summary --at 'built#2' sample-traces/every-record.trace

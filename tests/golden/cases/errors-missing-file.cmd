@@ -1,0 +1,1 @@
+summary tests/golden/cases/no-such-file.trace

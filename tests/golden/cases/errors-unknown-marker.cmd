@@ -1,0 +1,1 @@
+summary --at nowhere sample-traces/every-record.trace

@@ -1,0 +1,1 @@
+summary sample-traces/anomaly-freed-while-referenced.trace

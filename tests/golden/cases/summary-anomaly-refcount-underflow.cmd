@@ -1,0 +1,1 @@
+summary sample-traces/anomaly-refcount-underflow.trace

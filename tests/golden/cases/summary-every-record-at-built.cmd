@@ -1,0 +1,1 @@
+summary --at built sample-traces/every-record.trace

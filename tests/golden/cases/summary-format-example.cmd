@@ -1,0 +1,1 @@
+summary sample-traces/format-example.trace

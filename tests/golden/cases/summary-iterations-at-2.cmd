@@ -1,0 +1,1 @@
+summary --at 'iteration#2' sample-traces/iterations.trace

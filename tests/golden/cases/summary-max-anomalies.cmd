@@ -1,0 +1,1 @@
+summary --max-anomalies 2 sample-traces/anomaly-unknown-object.trace

@@ -1,0 +1,1 @@
+summary --format json --at 'checkpoint 1' sample-traces/sampled.trace
