@@ -85,7 +85,11 @@ std::vector<uint8_t> unreachable_nodes(const Graph& g) {
   return reached;
 }
 
-CycleSet find_cycles(const Graph& g, const std::vector<uint8_t>& include, const NodeFactsFn& facts_of) {
+namespace {
+
+// find_cycles on a graph whose nodes are all included.
+CycleSet find_cycles_all(const Graph& g, const NodeFactsFn& facts_of) {
+  const std::vector<uint8_t> include(g.size(), 1);
   uint32_t n = g.size();
   Components comps = strongly_connected(g, include);
   std::vector<uint8_t> cyclic = on_cycle(g, comps);
@@ -152,6 +156,38 @@ CycleSet find_cycles(const Graph& g, const std::vector<uint8_t>& include, const 
 
   std::fill(local.begin(), local.end(), kNone);
   for (CycleGroup& grp : set.cycles) grp.path = closed_path(g, local, grp);
+  return set;
+}
+
+}  // namespace
+
+CycleSet find_cycles(const Graph& g, const std::vector<uint8_t>& include, const NodeFactsFn& facts_of) {
+  // The unreachable part is usually a sliver of the heap: copy it out, so the component search and the grouping
+  // take memory for it alone, not for every live object.
+  std::vector<uint32_t> local(g.size(), kNone), nodes;
+  for (uint32_t v = 0; v < g.size(); ++v)
+    if (include[v]) {
+      local[v] = static_cast<uint32_t>(nodes.size());
+      nodes.push_back(v);
+    }
+  std::vector<std::pair<uint32_t, uint32_t>> edges;
+  for (uint32_t v : nodes)
+    for (uint32_t w : g.out(v))
+      if (local[w] != kNone) edges.emplace_back(local[v], local[w]);
+  local = {};
+  uint32_t k = static_cast<uint32_t>(nodes.size());
+  Graph sub = Graph::from_edges(k, edges, std::vector<uint8_t>(k, 0));
+  edges = {};
+  CycleSet set = find_cycles_all(sub, [&](uint32_t v) { return facts_of(nodes[v]); });
+  auto map = [&](std::vector<uint32_t>& list) {
+    for (uint32_t& v : list) v = nodes[v];
+  };
+  for (CycleGroup& grp : set.cycles) {
+    map(grp.members);
+    map(grp.path);
+    map(grp.held);
+  }
+  map(set.other);
   return set;
 }
 

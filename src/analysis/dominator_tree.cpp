@@ -4,6 +4,9 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "refscope/util/log.h"
+#include <chrono>
+
 namespace refscope {
 namespace {
 
@@ -106,10 +109,19 @@ std::vector<uint32_t> virtual_root_children(const Graph& g) {
 }
 
 DominatorTree dominator_tree(const Graph& g) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    auto now = std::chrono::steady_clock::now();
+    log::debug("dominators: {} took {:.2f} s", what, std::chrono::duration<double>(now - t0).count());
+    t0 = now;
+  };
   std::vector<uint32_t> children = virtual_root_children(g);
+  lap("virtual root");
   Numbering d = number_nodes(g, children);
+  lap("depth-first numbering");
   std::vector<uint32_t> offsets, preds;
   predecessors(g, d, children, offsets, preds);
+  lap("predecessors");
   children = {};
   d.num = {};
 
@@ -146,6 +158,7 @@ DominatorTree dominator_tree(const Graph& g) {
     for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) s = std::min(s, semi[eval(preds[k], i + 1)]);
     semi[i] = s;
   }
+  lap("semidominators");
   offsets = {};
   preds = {};
   ancestor = {};
@@ -156,6 +169,7 @@ DominatorTree dominator_tree(const Graph& g) {
     parent[i] = dom;
   }
 
+  lap("immediate dominators");
   DominatorTree tree;
   tree.idom.assign(g.size(), DominatorTree::kVirtualRoot);
   for (uint32_t i = 1; i < count; ++i)
