@@ -192,7 +192,8 @@ std::string cycles_dot(const CycleReport& r, const SymbolTable& s) {
     if (r.limit != 0 && shown == r.limit) break;
     ++shown;
     emit(d, fmt::format("cluster_cycle_{}", shown),
-         fmt::format("cycle {}: {} objects, {}", shown, d.objects.size(), human_bytes(d.bytes)));
+         fmt::format("cycle {}: {} {}, {}", shown, d.objects.size(), plural(d.objects.size(), "object", "objects"),
+                     human_bytes(d.bytes)));
   }
   if (r.collected) {
     size_t listed = 0;
@@ -200,7 +201,8 @@ std::string cycles_dot(const CycleReport& r, const SymbolTable& s) {
       if (r.limit != 0 && listed == r.limit) break;
       ++listed;
       emit(d, fmt::format("cluster_collected_{}", listed),
-           fmt::format("collected at line {}: {} objects, {}", d.gc_line, d.objects.size(), human_bytes(d.bytes)));
+           fmt::format("collected at line {}: {} {}, {}", d.gc_line, d.objects.size(),
+                       plural(d.objects.size(), "object", "objects"), human_bytes(d.bytes)));
     }
   }
   out += "}\n";

@@ -1,0 +1,1 @@
+cycles --at built sample-traces/graphs/heap.trace

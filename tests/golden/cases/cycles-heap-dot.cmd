@@ -1,0 +1,1 @@
+cycles --format dot sample-traces/graphs/heap.trace

@@ -1,0 +1,1 @@
+cycles --format json sample-traces/graphs/heap.trace

@@ -1,0 +1,1 @@
+cycles sample-traces/graphs/heap.trace

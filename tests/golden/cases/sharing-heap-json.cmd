@@ -1,0 +1,1 @@
+sharing --format json --limit 3 sample-traces/graphs/heap.trace

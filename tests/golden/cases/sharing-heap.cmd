@@ -1,0 +1,1 @@
+sharing sample-traces/graphs/heap.trace

@@ -1,0 +1,1 @@
+sharing --sort retained --limit 0 --format tsv sample-traces/graphs/heap.trace

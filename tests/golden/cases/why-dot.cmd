@@ -1,0 +1,1 @@
+why --format dot sample-traces/graphs/heap.trace 0x5000

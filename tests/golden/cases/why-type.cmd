@@ -1,0 +1,1 @@
+why --type builtins.dict sample-traces/graphs/heap.trace
