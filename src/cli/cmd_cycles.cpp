@@ -51,7 +51,7 @@ int run_cycles(const CyclesOptions& o) {
   r.other_bytes = set.other_bytes;
 
   switch (o.common.parsed_format()) {
-    case Format::Json: write_json(cycles_json(r, replay->symbols())); break;
+    case Format::Json: write_cycles_json(r, replay->symbols()); break;
     case Format::Dot: write_out(cycles_dot(r, replay->symbols())); break;
     default: write_out(cycles_text(r, replay->symbols())); break;
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "refscope/report/dot_writer.h"
+#include "refscope/report/output.h"
 
 namespace refscope {
 namespace {
@@ -86,16 +87,19 @@ std::string where(const CycleReport& r) {
                       : fmt::format("at marker '{}' (line {})", r.at, r.at_line);
 }
 
-}  // namespace
+const char* const kLivePlaceholder = "\x01refscope-live-cycles\x01";
+const char* const kCollectedPlaceholder = "\x01refscope-collected-cycles\x01";
 
-Json cycles_json(const CycleReport& r, const SymbolTable& s) {
+// The report with each list of cycles either in full or, for streaming, as one placeholder string.
+Json cycles_document(const CycleReport& r, const SymbolTable& s, bool placeholders) {
   Json cycles = Json::array(), collected = Json::array(), other = Json::array();
   uint64_t on_cycles = 0, cycle_bytes = 0;
   for (const CycleDetail& d : r.cycles) {
-    cycles.push_back(cycle_json(d, s, false));
+    if (!placeholders) cycles.push_back(cycle_json(d, s, false));
     on_cycles += d.objects.size();
     cycle_bytes += d.bytes;
   }
+  if (placeholders && !r.cycles.empty()) cycles.push_back(kLivePlaceholder);
   for (const CycleObject& o : r.other) other.push_back(object_json(o, s));
   Json doc = {{"schema", "refscope.cycles/1"},
               {"at", r.at.empty() ? Json(nullptr) : Json(r.at)},
@@ -107,7 +111,9 @@ Json cycles_json(const CycleReport& r, const SymbolTable& s) {
               {"cycles", cycles},
               {"other_unreachable", {{"objects", other}, {"bytes", r.other_bytes}}}};
   if (r.collected) {
-    for (const CycleDetail& d : r.collected->kept()) collected.push_back(cycle_json(d, s, true));
+    if (!placeholders)
+      for (const CycleDetail& d : r.collected->kept()) collected.push_back(cycle_json(d, s, true));
+    if (placeholders && !r.collected->kept().empty()) collected.push_back(kCollectedPlaceholder);
     doc["collected"] = collected;
     doc["collected_totals"] = {{"collections", r.collected->collections()},
                                {"collections_with_cycles", r.collected->collections_with_cycles()},
@@ -117,6 +123,40 @@ Json cycles_json(const CycleReport& r, const SymbolTable& s) {
                                {"listed", r.collected->kept().size()}};
   }
   return doc;
+}
+
+// Writes `text` up to the placeholder, each cycle dumped on its own (so the whole document never sits in memory as
+// JSON values: nlohmann's take about 2 KB an object), then the rest. Indented as dump(2) indents the whole.
+std::string_view stream_list(std::string_view text, const char* placeholder, const std::vector<CycleDetail>& list,
+                             const SymbolTable& s, bool collected) {
+  std::string token = Json(placeholder).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  size_t at = text.find(token);
+  if (at == std::string_view::npos) return text;
+  write_out(text.substr(0, at));
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string item = cycle_json(list[i], s, collected).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string out;
+    out.reserve(item.size() + item.size() / 8);
+    for (char c : item) {
+      out += c;
+      if (c == '\n') out += "    ";
+    }
+    if (i + 1 < list.size()) out += ",\n    ";
+    write_out(out);
+  }
+  return text.substr(at + token.size());
+}
+
+}  // namespace
+
+Json cycles_json(const CycleReport& r, const SymbolTable& s) { return cycles_document(r, s, false); }
+
+void write_cycles_json(const CycleReport& r, const SymbolTable& s) {
+  std::string text = cycles_document(r, s, true).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string_view rest = stream_list(text, kLivePlaceholder, r.cycles, s, false);
+  if (r.collected) rest = stream_list(rest, kCollectedPlaceholder, r.collected->kept(), s, true);
+  write_out(rest);
+  write_out("\n");
 }
 
 std::string cycles_text(const CycleReport& r, const SymbolTable& s) {

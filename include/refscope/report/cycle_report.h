@@ -22,6 +22,9 @@ struct CycleReport {
 };
 
 Json cycles_json(const CycleReport& r, const SymbolTable& symbols);
+// The same document written to stdout a cycle at a time, so that a heap with millions of garbage objects does not
+// hold them all as JSON values at once.
+void write_cycles_json(const CycleReport& r, const SymbolTable& symbols);
 std::string cycles_text(const CycleReport& r, const SymbolTable& symbols);
 std::string cycles_dot(const CycleReport& r, const SymbolTable& symbols);
 
