@@ -70,7 +70,10 @@ GateResult evaluate_gate(const GateInput& in, const GateLimits& limits) {
         g.sample.objects = g.sample.bytes = 0;
       }
     }
-  for (auto& [id, g] : all) {
+  for (auto& entry : all) {
+    // Named, not a structured binding: clang 14 cannot capture a binding in a lambda.
+    const auto& id = entry.first;
+    GateGroup& g = entry.second;
     auto at = [&](size_t i) -> std::pair<int64_t, int64_t> {
       auto it = in.points[i].groups.find(id);
       if (it == in.points[i].groups.end()) return {0, 0};

@@ -29,14 +29,23 @@ void add_format_option(CLI::App* cmd, CommonOptions& o, const std::vector<std::s
       ->type_name("FORMAT");
 }
 
+namespace {
+// An empty label would silently mean "no marker"; it is a usage error instead.
+std::string nonempty_label(const std::string& label) {
+  return label.empty() ? "a marker label cannot be empty" : "";
+}
+}  // namespace
+
 void add_at_option(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--at,--to", o.at, "Analyse the trace at this marker (LABEL or LABEL#N); default: its end")
-      ->type_name("LABEL");
+      ->type_name("LABEL")
+      ->check(nonempty_label);
 }
 
 void add_from_option(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--from", o.from, "Window start: only objects allocated after this marker (LABEL or LABEL#N)")
-      ->type_name("LABEL");
+      ->type_name("LABEL")
+      ->check(nonempty_label);
 }
 
 void add_anomaly_option(CLI::App* cmd, CommonOptions& o) {

@@ -36,6 +36,10 @@ std::string grouped(uint64_t n) {
   return out;
 }
 
+std::string counted(uint64_t n, std::string_view one, std::string_view many) {
+  return grouped(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string Table::text(std::string_view indent) const {
   std::vector<size_t> width(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) width[c] = columns_[c].name.size();

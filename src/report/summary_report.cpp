@@ -110,11 +110,13 @@ std::string summary_text(const Replay& replay, const SummaryReportOptions& optio
   records.add({grouped(c.alloc), grouped(c.incref), grouped(c.decref), grouped(c.free), grouped(c.refcount),
                grouped(c.marker), grouped(c.gc)});
   out += records.text();
-  out += fmt::format("\nLive      {} objects, {} ({} bytes)\n", grouped(m.live_objects()), human_bytes(m.live_bytes()),
-                     grouped(m.live_bytes()));
-  out += fmt::format("Peak      {} objects (line {}), {} (line {})\n", grouped(m.peak_objects()),
+  out += fmt::format("\nLive      {}, {} ({})\n", counted(m.live_objects(), "object", "objects"),
+                     human_bytes(m.live_bytes()), counted(m.live_bytes(), "byte", "bytes"));
+  out += fmt::format("Peak      {} (line {}), {} (line {})\n", counted(m.peak_objects(), "object", "objects"),
                      m.peak_objects_line(), human_bytes(m.peak_bytes()), m.peak_bytes_line());
-  if (c.gc > 0) out += fmt::format("Collector {} collections freed {} objects\n", grouped(c.gc), grouped(m.gc_frees()));
+  if (c.gc > 0)
+    out += fmt::format("Collector {} freed {}\n", counted(c.gc, "collection", "collections"),
+                       counted(m.gc_frees(), "object", "objects"));
 
   auto types = live_by_type(m, replay.symbols().type_count());
   if (!types.empty()) {

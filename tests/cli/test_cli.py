@@ -284,5 +284,5 @@ def test_json_totals_add_up_and_agree_with_text(refscope, samples):
         assert sum(doc["anomalies"]["by_kind"].values()) == doc["anomalies"]["total"], trace
         assert doc["peak"]["bytes"] >= doc["live"]["bytes"], trace
         text = refscope("summary", trace).out
-        assert f"Live      {doc['live']['objects']:,} objects" in text, trace
+        assert f"Live      {doc['live']['objects']:,} object" in text, trace
         assert f"Anomalies: {doc['anomalies']['total']:,}" in text, trace

@@ -20,6 +20,8 @@ std::string object_name(uint64_t addr, uint64_t line);
 std::string human_bytes(uint64_t bytes);
 // "12,345,678"
 std::string grouped(uint64_t n);
+// "1 object", "12,345 objects": a count with its noun in the right number.
+std::string counted(uint64_t n, std::string_view one, std::string_view many);
 
 // A table of strings with a header. Text: columns aligned, numbers right-aligned, two spaces apart, no trailing
 // blanks. TSV: a header line, tabs between fields, tabs and newlines in fields replaced by spaces.
