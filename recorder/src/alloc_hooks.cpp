@@ -106,14 +106,15 @@ void Recorder::on_free(void* block) {
   Block* b = blocks_.find(reinterpret_cast<uintptr_t>(block));
   if (b == nullptr) return;  // allocated before the recording, or by a checkpoint
   switch (b->state) {
-    case BlockState::Pending:
+    case BlockState::Pending: {
       // Born and gone between two checkpoints: the trace gets both records now that the type can be read.
-      if (identify(*b, true)) {
-        write_alloc(*b);
-        write_free(b->object());
-        forget_if_type(*b);
+      bool is_metatype = false;
+      if (identify(*b, true, &is_metatype)) {
+        write_alloc_and_free(*b);
+        if (is_metatype) types_.forget(b->object());
       }
       break;
+    }
     case BlockState::Live:
       kill(*b);
       break;
@@ -156,7 +157,7 @@ void Recorder::on_realloc(void* old_block, void* block, size_t size) {
 // into its block. A candidate is accepted only if its refcount fits (0 while being freed, at least 1 while live),
 // its type pointer is a validated type, and that type's own layout puts the object exactly there and fits in the
 // block. Blocks that hold no object fail one of these.
-bool Recorder::identify(Block& b, bool being_freed) {
+bool Recorder::identify(Block& b, bool being_freed, bool* is_metatype) {
   static constexpr uint32_t kOffsets[] = {0, 16, 32};
   for (uint32_t off : kOffsets) {
     if (off + sizeof(PyObject) > b.size) break;
@@ -166,12 +167,12 @@ bool Recorder::identify(Block& b, bool being_freed) {
     std::memcpy(&refcount, object, sizeof refcount);
     std::memcpy(&type, object + sizeof(Py_ssize_t), sizeof type);
     if (being_freed ? refcount != 0 : refcount <= 0) continue;
-    uint32_t id = types_.validate(type);
-    if (id == 0) continue;
-    const TypeInfo& info = types_.info(id);
-    if (info.preheader != off || off + info.basicsize > b.size) continue;
+    const HotType* info = types_.lookup(type);
+    if (info == nullptr) continue;
+    if (info->preheader != off || off + info->basicsize > b.size) continue;
     b.offset = off;
-    b.type = id;
+    b.type = info->id;
+    if (is_metatype != nullptr) *is_metatype = info->is_metatype;
     return true;
   }
   return false;
@@ -193,8 +194,9 @@ void Recorder::kill(Block& b) {
 void Recorder::write_alloc(Block& b) {
   if (b.site != 0) stacks_.ensure_written(b.site);
   char* p = writer_.reserve(kMaxFixedRecord);
-  p = put_text(p, "A ");
-  p = put_hex(p, b.object());
+  p[0] = 'A';
+  p[1] = ' ';
+  p = put_hex16(p + 2, hex16(b.object()));
   p = put_char(p, ' ');
   p = put_dec(p, b.size);
   p = put_char(p, ' ');
@@ -208,10 +210,37 @@ void Recorder::write_alloc(Block& b) {
   b.state = BlockState::Live;
 }
 
+// `A` and `F` of an object born and gone between two checkpoints (most objects), formatted in one piece: the
+// address is converted once, in registers, and stored twice.
+void Recorder::write_alloc_and_free(Block& b) {
+  if (b.site != 0) stacks_.ensure_written(b.site);
+  char* p = writer_.reserve(kMaxFixedRecord);
+  Hex16 hex = hex16(b.object());
+  p[0] = 'A';
+  p[1] = ' ';
+  p = put_hex16(p + 2, hex);
+  p = put_char(p, ' ');
+  p = put_dec(p, b.size);
+  p = put_char(p, ' ');
+  p = put_dec(p, b.type);
+  if (b.site != 0) {
+    p = put_char(p, ' ');
+    p = put_dec(p, b.site);
+  }
+  p[0] = '\n';
+  p[1] = 'F';
+  p[2] = ' ';
+  p = put_hex16(p + 3, hex);
+  p = put_char(p, '\n');
+  writer_.commit(p);
+  b.state = BlockState::Live;
+}
+
 void Recorder::write_free(uintptr_t object) {
   char* p = writer_.reserve(kMaxFixedRecord);
-  p = put_text(p, "F ");
-  p = put_hex(p, object);
+  p[0] = 'F';
+  p[1] = ' ';
+  p = put_hex16(p + 2, hex16(object));
   p = put_char(p, '\n');
   writer_.commit(p);
 }

@@ -75,10 +75,12 @@ class Recorder {
   void write_header();
   void write_alloc(Block& b);
   void write_free(uintptr_t object);
+  void write_alloc_and_free(Block& b);
   void write_refcount(uintptr_t object, int64_t refcount);
   void write_marker(const std::string& label);
   // Finds the object in a block whose type is not known yet (refcount 0 when it is being freed, >= 1 when live).
-  bool identify(Block& b, bool being_freed);
+  // is_metatype, when given, says whether the object found is a type (whose address must then be forgotten).
+  bool identify(Block& b, bool being_freed, bool* is_metatype = nullptr);
   void forget_if_type(const Block& b);
   void kill(Block& b);
   void install_hooks();

@@ -66,8 +66,7 @@ void StackTable::grow() {
   }
 }
 
-void StackTable::ensure_written(uint32_t node) {
-  if (node == 0 || node >= nodes_.size() || nodes_[node].written) return;
+void StackTable::write_chain(uint32_t node) {
   // Parents first, iteratively: a deep recursion must not overflow our own stack.
   uint32_t chain[kMaxDepth + 1];
   int n = 0;

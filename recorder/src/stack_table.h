@@ -23,8 +23,11 @@ class StackTable {
 
   // The innermost node of the current thread's stack, up to `depth` frames; 0 when no Python frame runs.
   uint32_t current(int depth);
-  // Writes the `S` records of `node` and its parents not yet in the trace.
-  void ensure_written(uint32_t node);
+  // Writes the `S` records of `node` and its parents not yet in the trace (inline: nearly always they are).
+  void ensure_written(uint32_t node) {
+    if (node == 0 || node >= nodes_.size() || nodes_[node].written) return;
+    write_chain(node);
+  }
   // Makes every `S` to be written again (a new trace after fork).
   void reset_written();
 
@@ -36,6 +39,7 @@ class StackTable {
     bool written = false;
   };
   uint32_t intern(uint32_t parent, const FrameKey& key);
+  void write_chain(uint32_t node);
   void write_node(uint32_t id);
   void grow();
 

@@ -5,7 +5,7 @@
 //
 // A write that fails (disk full, a closed pipe) or a trace that reaches its size cap does not stop the program:
 // the writer marks itself stopped, keeps the message for one warning, and discards what comes after. What was
-// written is a valid prefix of the trace (whole lines, a zstd frame that readers decode up to where it stops).
+// written is a valid prefix of the trace (whole lines; compressed, whole zstd frames, one a buffer).
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -39,7 +39,7 @@ class TraceWriter {
   void commit(char* p) { pos_ = p; }
 
   // Hands the current buffer to the background thread; with `wait`, returns once everything is written (and,
-  // compressed, flushed as a complete zstd block), so a checkpoint survives a crash or os._exit() right after.
+  // compressed, as complete zstd frames), so a checkpoint survives a crash or os._exit() right after.
   void flush(bool wait = false);
   // Writes everything, ends the compressed frame, closes the file and joins the thread.
   void close();
@@ -66,7 +66,7 @@ class TraceWriter {
   void start_buffer();
   void worker();
   bool write_all(const char* data, size_t n);
-  bool compress_and_write(const char* data, size_t n, bool last, bool flush = false);
+  bool compress_and_write(const char* data, size_t n);
   void fail(const std::string& why);
 
   int fd_ = -1;
@@ -79,7 +79,6 @@ class TraceWriter {
   struct Buffer {
     std::unique_ptr<char[]> data;
     size_t len = 0;
-    bool flush = false;  // end a zstd block after it
   };
   Buffer current_;
   char* pos_ = nullptr;
@@ -100,7 +99,6 @@ class TraceWriter {
   void (*on_stop_)(void*) = nullptr;
   void* on_stop_ctx_ = nullptr;
   bool stop_reported_ = false;
-  bool flush_requested_ = false;
 };
 
 }  // namespace refscope::recorder

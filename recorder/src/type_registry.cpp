@@ -92,6 +92,19 @@ uint32_t TypeRegistry::validate(uintptr_t candidate) {
   return id_of(reinterpret_cast<PyTypeObject*>(candidate));
 }
 
+const HotType* TypeRegistry::lookup_slow(uintptr_t candidate) {
+  uint32_t id = validate(candidate);  // writes its `T` if needed: a hot entry is always written
+  if (id == 0) return nullptr;
+  const TypeInfo& info = infos_[id];
+  HotType& h = hot_[hot_slot(candidate)];
+  h.ptr = candidate;
+  h.id = id;
+  h.basicsize = info.basicsize;
+  h.preheader = info.preheader;
+  h.is_metatype = info.is_metatype;
+  return &h;
+}
+
 bool TypeRegistry::check_type_memory(uintptr_t candidate, int depth) {
   if (depth > 3 || !plausible_pointer(candidate)) return false;
   if (find(candidate) != 0) return true;
@@ -156,6 +169,8 @@ uint32_t TypeRegistry::add(PyTypeObject* type) {
 
 void TypeRegistry::forget(uintptr_t type_address) {
   if (last_ptr_ == type_address) last_ptr_ = 0;
+  HotType& h = hot_[hot_slot(type_address)];
+  if (h.ptr == type_address) h = HotType{};
   size_t mask = slots_.size() - 1;
   size_t i = hash_ptr(type_address) & mask;
   for (;;) {
@@ -170,7 +185,8 @@ void TypeRegistry::forget(uintptr_t type_address) {
 }
 
 void TypeRegistry::reset_written() {
-  last_ptr_ = 0;  // the fast path skips the `written` check
+  last_ptr_ = 0;  // the fast paths skip the `written` check
+  clear_hot();
   for (TypeInfo& info : infos_) info.written = false;
 }
 
