@@ -85,32 +85,91 @@ bool Recorder::uninstall_hooks() {
 
 void Recorder::on_alloc(void* block, size_t size) {
   if (suspended_ || !active_) return;
+  auto addr = reinterpret_cast<uintptr_t>(block);
+  uint32_t site = options_.stack_depth > 0 ? stacks_.current(options_.stack_depth) : 0;
+  if (use_nursery_ && size <= UINT32_MAX) {
+    if (Block* old = blocks_.find(addr)) {
+      // The allocator handed out a block we believe is still allocated: its free went by unseen (another
+      // domain's free). What the trace knows of the old object ends here.
+      if (old->state == BlockState::Live) kill(*old);
+      blocks_.erase(old);
+    }
+    NurseryEntry& e = nursery_[nursery_slot(addr)];
+    if (e.addr != 0 && e.addr != addr) nursery_evict(e);
+    e = NurseryEntry{addr, static_cast<uint32_t>(size), site};  // (a stale entry for addr is simply replaced)
+    return;
+  }
+  nursery_take(addr);
   bool created = false;
-  Block* b = blocks_.insert(reinterpret_cast<uintptr_t>(block), created);
+  Block* b = blocks_.insert(addr, created);
   if (!created) {
     // The allocator handed out a block we believe is still allocated: its free went by unseen (another domain's
     // free, a lost tracer event). What the trace knows of the old object ends here.
     if (b->state == BlockState::Live) kill(*b);
-    uintptr_t addr = b->addr;
     *b = Block{};
     b->addr = addr;
     b->last_refcount = kNoRefcount;
   }
   b->size = size;
   b->state = BlockState::Pending;
-  b->site = options_.stack_depth > 0 ? stacks_.current(options_.stack_depth) : 0;
+  b->site = site;
+}
+
+// A nursery entry moves to the block table, as the Pending block it is.
+void Recorder::nursery_evict(NurseryEntry& e) {
+  bool created = false;
+  Block* b = blocks_.insert(e.addr, created);
+  if (!created) {
+    // Cannot happen (the allocation removed addr from the table); kept as on_alloc would treat it.
+    if (b->state == BlockState::Live) kill(*b);
+    *b = Block{};
+    b->addr = e.addr;
+    b->last_refcount = kNoRefcount;
+  }
+  b->size = e.size;
+  b->state = BlockState::Pending;
+  b->site = e.site;
+  e.addr = 0;
+}
+
+// Before anything else looks addr up in the table: its nursery entry, if any, goes there.
+void Recorder::nursery_take(uintptr_t addr) {
+  NurseryEntry& e = nursery_[nursery_slot(addr)];
+  if (e.addr == addr) nursery_evict(e);
+}
+
+void Recorder::nursery_flush() {
+  for (NurseryEntry& e : nursery_) {
+    if (e.addr != 0) nursery_evict(e);
+  }
 }
 
 void Recorder::on_free(void* block) {
   if (!active_) return;
-  Block* b = blocks_.find(reinterpret_cast<uintptr_t>(block));
+  auto addr = reinterpret_cast<uintptr_t>(block);
+  NurseryEntry& e = nursery_[nursery_slot(addr)];
+  if (e.addr == addr) {
+    // Born and gone between two checkpoints (the common case): the trace gets both records now that the type
+    // can be read. (No Block built on the stack: its bit fields, stored and reloaded at once, stalled.)
+    uint64_t size = e.size;
+    uint32_t site = e.site;
+    e.addr = 0;
+    ObjectFound found;
+    if (find_object(addr, size, true, found)) {
+      write_alloc_and_free(addr + found.offset, size, found.type, site);
+      if (found.is_metatype) types_.forget(addr + found.offset);
+    }
+    return;
+  }
+  Block* b = blocks_.find(addr);
   if (b == nullptr) return;  // allocated before the recording, or by a checkpoint
   switch (b->state) {
     case BlockState::Pending: {
       // Born and gone between two checkpoints: the trace gets both records now that the type can be read.
       bool is_metatype = false;
       if (identify(*b, true, &is_metatype)) {
-        write_alloc_and_free(*b);
+        write_alloc_and_free(b->object(), b->size, b->type, b->site);
+        b->state = BlockState::Live;
         if (is_metatype) types_.forget(b->object());
       }
       break;
@@ -126,6 +185,8 @@ void Recorder::on_free(void* block) {
 
 void Recorder::on_realloc(void* old_block, void* block, size_t size) {
   if (!active_) return;
+  nursery_take(reinterpret_cast<uintptr_t>(old_block));
+  nursery_take(reinterpret_cast<uintptr_t>(block));
   uint32_t site = 0;
   if (Block* old = blocks_.find(reinterpret_cast<uintptr_t>(old_block))) {
     if (old_block == block && old->state == BlockState::Pending) {
@@ -157,11 +218,11 @@ void Recorder::on_realloc(void* old_block, void* block, size_t size) {
 // into its block. A candidate is accepted only if its refcount fits (0 while being freed, at least 1 while live),
 // its type pointer is a validated type, and that type's own layout puts the object exactly there and fits in the
 // block. Blocks that hold no object fail one of these.
-bool Recorder::identify(Block& b, bool being_freed, bool* is_metatype) {
+bool Recorder::find_object(uintptr_t addr, uint64_t size, bool being_freed, ObjectFound& found) {
   static constexpr uint32_t kOffsets[] = {0, 16, 32};
   for (uint32_t off : kOffsets) {
-    if (off + sizeof(PyObject) > b.size) break;
-    const char* object = reinterpret_cast<const char*>(b.addr + off);
+    if (off + sizeof(PyObject) > size) break;
+    const char* object = reinterpret_cast<const char*>(addr + off);
     Py_ssize_t refcount;
     uintptr_t type;
     std::memcpy(&refcount, object, sizeof refcount);
@@ -169,13 +230,22 @@ bool Recorder::identify(Block& b, bool being_freed, bool* is_metatype) {
     if (being_freed ? refcount != 0 : refcount <= 0) continue;
     const HotType* info = types_.lookup(type);
     if (info == nullptr) continue;
-    if (info->preheader != off || off + info->basicsize > b.size) continue;
-    b.offset = off;
-    b.type = info->id;
-    if (is_metatype != nullptr) *is_metatype = info->is_metatype;
+    if (info->preheader != off || off + info->basicsize > size) continue;
+    found.offset = off;
+    found.type = info->id;
+    found.is_metatype = info->is_metatype;
     return true;
   }
   return false;
+}
+
+bool Recorder::identify(Block& b, bool being_freed, bool* is_metatype) {
+  ObjectFound found;
+  if (!find_object(b.addr, b.size, being_freed, found)) return false;
+  b.offset = found.offset;
+  b.type = found.type;
+  if (is_metatype != nullptr) *is_metatype = found.is_metatype;
+  return true;
 }
 
 void Recorder::forget_if_type(const Block& b) {
@@ -212,20 +282,20 @@ void Recorder::write_alloc(Block& b) {
 
 // `A` and `F` of an object born and gone between two checkpoints (most objects), formatted in one piece: the
 // address is converted once, in registers, and stored twice.
-void Recorder::write_alloc_and_free(Block& b) {
-  if (b.site != 0) stacks_.ensure_written(b.site);
+void Recorder::write_alloc_and_free(uintptr_t object, uint64_t size, uint32_t type, uint32_t site) {
+  if (site != 0) stacks_.ensure_written(site);
   char* p = writer_.reserve(kMaxFixedRecord);
-  Hex16 hex = hex16(b.object());
+  Hex16 hex = hex16(object);
   p[0] = 'A';
   p[1] = ' ';
   p = put_hex16(p + 2, hex);
   p = put_char(p, ' ');
-  p = put_dec(p, b.size);
+  p = put_dec(p, size);
   p = put_char(p, ' ');
-  p = put_dec(p, b.type);
-  if (b.site != 0) {
+  p = put_dec(p, type);
+  if (site != 0) {
     p = put_char(p, ' ');
-    p = put_dec(p, b.site);
+    p = put_dec(p, site);
   }
   p[0] = '\n';
   p[1] = 'F';
@@ -233,7 +303,6 @@ void Recorder::write_alloc_and_free(Block& b) {
   p = put_hex16(p + 3, hex);
   p = put_char(p, '\n');
   writer_.commit(p);
-  b.state = BlockState::Live;
 }
 
 void Recorder::write_free(uintptr_t object) {

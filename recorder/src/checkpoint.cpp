@@ -237,6 +237,7 @@ void Recorder::checkpoint(const std::string& label) {
   }
   suspended_ = true;
   int gc_was_enabled = PyGC_Disable();
+  nursery_flush();  // the walk looks at every Pending block in the table
   CheckpointWalk walk(*this);
   walk.introduce_table_blocks();
   PyObject* roots = PyObject_CallNoArgs(get_objects_);

@@ -57,6 +57,11 @@ bool Recorder::start(const Options& options, std::string& error) {
   if (options.use_tracer) {
     bool taken = false;
     tracer_installed_ = install_ref_tracer(taken);
+    if (tracer_installed_) {
+      // The tracer makes every block Live as soon as it is created: the nursery would only add a move.
+      nursery_flush();
+      use_nursery_ = false;
+    }
     if (taken) warn("the reference tracer is taken (tracemalloc?); freelist reuse is seen at checkpoints only");
   }
   if (options.checkpoint_signal > 0) {

@@ -75,14 +75,36 @@ class Recorder {
   void write_header();
   void write_alloc(Block& b);
   void write_free(uintptr_t object);
-  void write_alloc_and_free(Block& b);
+  void write_alloc_and_free(uintptr_t object, uint64_t size, uint32_t type, uint32_t site);
   void write_refcount(uintptr_t object, int64_t refcount);
   void write_marker(const std::string& label);
   // Finds the object in a block whose type is not known yet (refcount 0 when it is being freed, >= 1 when live).
+  struct ObjectFound {
+    uint32_t offset = 0;
+    uint32_t type = 0;
+    bool is_metatype = false;
+  };
+  bool find_object(uintptr_t addr, uint64_t size, bool being_freed, ObjectFound& found);
   // is_metatype, when given, says whether the object found is a type (whose address must then be forgotten).
   bool identify(Block& b, bool being_freed, bool* is_metatype = nullptr);
   void forget_if_type(const Block& b);
   void kill(Block& b);
+  // The nursery (alloc_hooks.cpp): Pending blocks of the recent allocations, direct-mapped.
+  struct NurseryEntry {
+    uintptr_t addr;  // 0 = empty
+    uint32_t size;
+    uint32_t site;
+  };
+  static constexpr size_t kNurserySlots = 2048;
+  static size_t nursery_slot(uintptr_t addr) {
+    // Neighbouring blocks of one pool get neighbouring slots; pools are spread so that the same offset in two
+    // pools does not collide.
+    return static_cast<size_t>((addr >> 4) + static_cast<uint32_t>((addr >> 14) * 0x9E3779B9u)) &
+           (kNurserySlots - 1);
+  }
+  void nursery_evict(NurseryEntry& e);
+  void nursery_take(uintptr_t addr);
+  void nursery_flush();
   void install_hooks();
   bool uninstall_hooks();
   void start_timer();
@@ -100,6 +122,12 @@ class Recorder {
   TypeRegistry types_;
   StackTable stacks_;
   AddressSet dead_;  // objects given an `F` since the last checkpoint
+  // Most objects are freed soon after they are allocated: their Pending blocks wait here rather than in blocks_,
+  // so that the free finds them at one known slot and nothing has to be erased from the table. A block is in
+  // the nursery or in blocks_, never both. Off when the reference tracer runs (it makes every block Live at
+  // once, in blocks_).
+  bool use_nursery_ = true;
+  NurseryEntry nursery_[kNurserySlots] = {};
 
   // The references of the last checkpoint, (owner, referent) sorted, one entry per reference.
   std::vector<std::pair<uintptr_t, uintptr_t>> edges_;

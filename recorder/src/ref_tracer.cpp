@@ -51,6 +51,7 @@ void Recorder::on_create(PyObject* op) {
   uint32_t id = types_.id_of(type);
   uint32_t pre = types_.info(id).preheader;
   auto block = reinterpret_cast<uintptr_t>(op) - pre;
+  nursery_take(block);
   bool created = false;
   Block* b = blocks_.insert(block, created);
   if (created) {
@@ -75,6 +76,7 @@ void Recorder::on_destroy(PyObject* op) {
   auto* type = Py_TYPE(op);
   uint32_t id = types_.id_of(type);
   uint32_t pre = types_.info(id).preheader;
+  nursery_take(reinterpret_cast<uintptr_t>(op) - pre);
   Block* b = blocks_.find(reinterpret_cast<uintptr_t>(op) - pre);
   if (b == nullptr) return;
   if (b->state == BlockState::Pending) {
