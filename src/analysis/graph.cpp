@@ -14,20 +14,35 @@ Graph Graph::from_model(const Model& model) {
   uint32_t n = g.size();
   g.offsets_.assign(n + 1, 0);
   g.root_.assign(n, 0);
+  // One pass over the edges: each one's staleness test reads its target's object, a cache miss on a big heap, so
+  // it is made once. Stored edges (stale ones included) bound the room needed, and counting them reads only each
+  // owner's own object.
+  uint64_t stored = 0;
+  for (uint32_t v = 0; v < n; ++v) stored += model.stored_edge_bound(g.slot_[v]);
+  g.targets_.resize(stored);
+  uint64_t at = 0;
   for (uint32_t v = 0; v < n; ++v) {
     const Object& o = model.object(g.slot_[v]);
     g.root_[v] = o.immortal() || o.external() > 0;
-    uint64_t degree = 0;
-    model.for_each_edge(g.slot_[v], [&](ObjSlot, uint32_t) { ++degree; });
-    g.offsets_[v + 1] = g.offsets_[v] + degree;
-  }
-  g.targets_.resize(g.offsets_[n]);
-  for (uint32_t v = 0; v < n; ++v) {
-    uint64_t at = g.offsets_[v];
+    uint64_t begin = at;
     model.for_each_edge(g.slot_[v], [&](ObjSlot t, uint32_t) { g.targets_[at++] = g.node_of_[t.value]; });
-    // Deterministic order whatever the edge store's layout: by target node (slot order).
-    std::sort(g.targets_.begin() + static_cast<int64_t>(g.offsets_[v]), g.targets_.begin() + static_cast<int64_t>(at));
+    g.offsets_[v + 1] = at;
+    // Deterministic order whatever the edge store's layout: by target node (slot order). Most lists are a few
+    // entries long: insertion sort, without std::sort's set-up.
+    uint32_t* first = g.targets_.data() + begin;
+    uint32_t* last = g.targets_.data() + at;
+    if (last - first <= 16) {
+      for (uint32_t* i = first + 1; i < last; ++i) {
+        uint32_t x = *i;
+        uint32_t* j = i;
+        for (; j > first && j[-1] > x; --j) *j = j[-1];
+        *j = x;
+      }
+    } else {
+      std::sort(first, last);
+    }
   }
+  g.targets_.resize(at);
   return g;
 }
 

@@ -9,11 +9,25 @@ uint32_t EdgeStore::allocate(uint32_t capacity) {
   if (!blocks.empty()) {
     uint32_t offset = blocks.back();
     blocks.pop_back();
-    std::fill_n(pool_.begin() + offset, capacity, Edge{});
+    std::fill_n(at(offset), capacity, Edge{});
     return offset;
   }
-  uint32_t offset = static_cast<uint32_t>(pool_.size());
-  pool_.resize(pool_.size() + capacity);
+  uint32_t room = static_cast<uint32_t>(static_cast<uint64_t>(chunks_.size()) * kChunk - end_);
+  if (capacity > room) {
+    // What is left of the last chunk goes to the free lists, in power-of-two pieces; a new chunk (or, for a block
+    // bigger than a chunk, an allocation of its own) starts at the next chunk boundary.
+    while (room > 0) {
+      uint32_t piece = std::bit_floor(room);
+      free_blocks_[std::countr_zero(piece)].push_back(end_);
+      end_ += piece;
+      room -= piece;
+    }
+    uint32_t entries = std::max(capacity, kChunk);
+    storage_.push_back(std::make_unique<Edge[]>(entries));
+    for (uint32_t k = 0; k < entries / kChunk; ++k) chunks_.push_back(storage_.back().get() + size_t{k} * kChunk);
+  }
+  uint32_t offset = end_;
+  end_ += capacity;
   return offset;
 }
 
@@ -26,8 +40,8 @@ void EdgeStore::release(Object& owner) {
 // Moves the live edges of `owner` into a fresh block big enough for `min_capacity` of them, dropping stale edges
 // and tombstones; picks the array or the hashed layout by size.
 void EdgeStore::rebuild(Object& owner, uint32_t min_capacity) {
-  std::vector<Edge> live;
-  live.reserve(owner.edge_used);
+  std::vector<Edge>& live = scratch_;
+  live.clear();
   for_each(owner, [&](uint32_t target, uint32_t count) { live.push_back({target, (*objects_)[target].gen, count}); });
   uint32_t need = std::max<uint32_t>(static_cast<uint32_t>(live.size()) + 1, min_capacity);
   uint32_t capacity = need <= kSmall ? std::bit_ceil(need) : std::bit_ceil(need * 2);
@@ -36,14 +50,15 @@ void EdgeStore::rebuild(Object& owner, uint32_t min_capacity) {
   owner.edge_cap_log = static_cast<uint8_t>(std::countr_zero(capacity) + 1);
   owner.edge_used = 0;
   if (capacity <= kSmall) {
-    for (const Edge& e : live) pool_[owner.edge_offset + owner.edge_used++] = e;
+    Edge* base = at(owner.edge_offset);
+    for (const Edge& e : live) base[owner.edge_used++] = e;
   } else {
     for (const Edge& e : live) insert_hashed(owner, e);
   }
 }
 
 Edge* EdgeStore::find_hashed(const Object& owner, uint32_t target, uint32_t gen) {
-  Edge* base = pool_.data() + owner.edge_offset;
+  Edge* base = at(owner.edge_offset);
   uint32_t mask = owner.edge_capacity() - 1;
   for (uint32_t i = home(target, owner.edge_capacity()), probes = 0; probes < owner.edge_capacity(); i = (i + 1) & mask, ++probes) {
     Edge& e = base[i];
@@ -54,7 +69,7 @@ Edge* EdgeStore::find_hashed(const Object& owner, uint32_t target, uint32_t gen)
 }
 
 void EdgeStore::insert_hashed(Object& owner, Edge edge) {
-  Edge* base = pool_.data() + owner.edge_offset;
+  Edge* base = at(owner.edge_offset);
   uint32_t mask = owner.edge_capacity() - 1;
   for (uint32_t i = home(edge.target, owner.edge_capacity());; i = (i + 1) & mask) {
     Edge& e = base[i];
@@ -79,7 +94,7 @@ uint32_t EdgeStore::add(Object& owner, uint32_t target, uint32_t gen) {
       return 1;
     }
   }
-  Edge* base = pool_.data() + owner.edge_offset;
+  Edge* base = owner.edge_capacity() ? at(owner.edge_offset) : nullptr;
   for (uint32_t i = 0; i < owner.edge_used; ++i)
     if (base[i].target == target && base[i].gen == gen) return ++base[i].count;
   if (owner.edge_used == owner.edge_capacity()) {
@@ -88,7 +103,7 @@ uint32_t EdgeStore::add(Object& owner, uint32_t target, uint32_t gen) {
       insert_hashed(owner, {target, gen, 1});
       return 1;
     }
-    base = pool_.data() + owner.edge_offset;
+    base = at(owner.edge_offset);
   }
   base[owner.edge_used++] = {target, gen, 1};
   return 1;
@@ -102,7 +117,7 @@ bool EdgeStore::remove_one(Object& owner, uint32_t target, uint32_t gen) {
     --e->count;  // reaching 0 leaves a tombstone
     return true;
   }
-  Edge* base = pool_.data() + owner.edge_offset;
+  Edge* base = at(owner.edge_offset);
   for (uint32_t i = 0; i < owner.edge_used; ++i) {
     if (base[i].target == target && base[i].gen == gen) {
       if (--base[i].count == 0) base[i] = base[--owner.edge_used];

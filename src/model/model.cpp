@@ -209,7 +209,7 @@ void Model::marker(const Event& ev) {
 }
 
 size_t Model::memory_bytes() const {
-  return objects_.memory_bytes() + addr_map_.memory_bytes() + edges_.pool_entries() * sizeof(Edge);
+  return objects_.memory_bytes() + addr_map_.memory_bytes() + edges_.memory_bytes();
 }
 
 }  // namespace refscope

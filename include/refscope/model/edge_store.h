@@ -2,7 +2,9 @@
 // Owner edges: for each live object, the objects it holds references to, each with a multiplicity.
 //
 // Every object's list lives in one pool of 12-byte entries, in blocks of power-of-two capacity recycled through a
-// free list per size. A short list (up to kSmall entries, most objects) is a plain array searched linearly; a
+// free list per size. The pool grows by fixed chunks of kChunk entries (1.5 MB) that never move: growing never
+// copies it or holds two of it at once. A block bigger than a chunk gets an allocation of its own, mapped onto as
+// many consecutive chunk numbers, so that every block is contiguous and an offset is still one number. A short list (up to kSmall entries, most objects) is a plain array searched linearly; a
 // longer one (a big dict, a module's globals) becomes an open-addressing table keyed by target slot, so a
 // recorder's snapshot diff of a container with a million members stays linear.
 //
@@ -11,6 +13,7 @@
 // list next grows or is rebuilt. The model therefore never needs incoming lists.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "refscope/model/object.h"
@@ -27,6 +30,8 @@ struct Edge {
 class EdgeStore {
  public:
   static constexpr uint32_t kSmall = 8;
+  static constexpr uint32_t kChunkBits = 17;
+  static constexpr uint32_t kChunk = 1u << kChunkBits;
 
   // `objects` is the model's object table, read to tell stale edges.
   explicit EdgeStore(const ObjectTable& objects) : objects_(&objects) {}
@@ -40,7 +45,7 @@ class EdgeStore {
   void for_each(const Object& owner, F&& f) const {
     uint32_t capacity = owner.edge_capacity();
     if (capacity == 0) return;
-    const Edge* e = pool_.data() + owner.edge_offset;
+    const Edge* e = at(owner.edge_offset);
     uint32_t n = capacity <= kSmall ? owner.edge_used : capacity;
     for (uint32_t i = 0; i < n; ++i)
       if (e[i].target != Edge::kEmpty && e[i].count != 0 && !stale(e[i])) f(e[i].target, e[i].count);
@@ -52,17 +57,23 @@ class EdgeStore {
   void for_each_stored(const Object& owner, F&& f) const {
     uint32_t capacity = owner.edge_capacity();
     if (capacity == 0) return;
-    const Edge* e = pool_.data() + owner.edge_offset;
+    const Edge* e = at(owner.edge_offset);
     uint32_t n = capacity <= kSmall ? owner.edge_used : capacity;
     for (uint32_t i = 0; i < n; ++i)
       if (e[i].target != Edge::kEmpty && e[i].count != 0) f(e[i].target, e[i].gen, e[i].count);
   }
+  // Entries in use in the owner's list (live, stale, tombstones): at least its live edges.
+  uint32_t stored_bound(const Object& owner) const { return owner.edge_capacity() ? owner.edge_used : 0; }
   // Gives the owner's edge storage back to the pool.
   void release(Object& owner);
 
-  size_t pool_entries() const { return pool_.size(); }
+  // Entries handed out as blocks so far (in use or on a free list), and the bytes the pool holds.
+  size_t pool_entries() const { return end_; }
+  size_t memory_bytes() const { return static_cast<size_t>(chunks_.size()) * kChunk * sizeof(Edge); }
 
  private:
+  Edge* at(uint32_t offset) { return chunks_[offset >> kChunkBits] + (offset & (kChunk - 1)); }
+  const Edge* at(uint32_t offset) const { return chunks_[offset >> kChunkBits] + (offset & (kChunk - 1)); }
   bool stale(const Edge& e) const { return (*objects_)[e.target].gen != e.gen; }
   uint32_t allocate(uint32_t capacity);
   void rebuild(Object& owner, uint32_t min_capacity);
@@ -73,7 +84,10 @@ class EdgeStore {
   }
 
   const ObjectTable* objects_;
-  std::vector<Edge> pool_;
+  std::vector<Edge*> chunks_;                      // by offset >> kChunkBits
+  std::vector<std::unique_ptr<Edge[]>> storage_;   // what chunks_ points into
+  uint32_t end_ = 0;                               // offsets below it have been handed out
+  std::vector<Edge> scratch_;                      // rebuild's copy of a list
   std::array<std::vector<uint32_t>, 33> free_blocks_;  // by log2 of capacity
 };
 

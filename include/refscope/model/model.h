@@ -79,6 +79,9 @@ class Model {
     edges_.for_each(objects_[owner.value], [&](uint32_t t, uint32_t n) { f(ObjSlot(t), n); });
   }
 
+  // At least the number of targets for_each_edge gives for `owner`, found without visiting them.
+  uint32_t stored_edge_bound(ObjSlot owner) const { return edges_.stored_bound(objects_[owner.value]); }
+
   // f(target, target_generation, multiplicity), also for targets freed since the reference was taken (see
   // EdgeStore::for_each_stored); a target is still the same object when object(target).gen equals the generation.
   template <typename F>
