@@ -1,6 +1,7 @@
 #include "refscope/analysis/graph.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace refscope {
 
@@ -19,12 +20,13 @@ Graph Graph::from_model(const Model& model) {
   // owner's own object.
   uint64_t stored = 0;
   for (uint32_t v = 0; v < n; ++v) stored += model.stored_edge_bound(g.slot_[v]);
+  if (stored > UINT32_MAX) throw std::length_error("reference graph: more than 2^32 edges");
   g.targets_.resize(stored);
-  uint64_t at = 0;
+  uint32_t at = 0;
   for (uint32_t v = 0; v < n; ++v) {
     const Object& o = model.object(g.slot_[v]);
     g.root_[v] = o.immortal() || o.external() > 0;
-    uint64_t begin = at;
+    uint32_t begin = at;
     model.for_each_edge(g.slot_[v], [&](ObjSlot t, uint32_t) { g.targets_[at++] = g.node_of_[t.value]; });
     g.offsets_[v + 1] = at;
     // Deterministic order whatever the edge store's layout: by target node (slot order). Most lists are a few
@@ -57,6 +59,7 @@ Graph Graph::from_edges(uint32_t n, std::span<const std::pair<uint32_t, uint32_t
   std::vector<std::pair<uint32_t, uint32_t>> sorted(edges.begin(), edges.end());
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  if (sorted.size() > UINT32_MAX) throw std::length_error("reference graph: more than 2^32 edges");
   g.offsets_.assign(n + 1, 0);
   for (auto [from, to] : sorted) ++g.offsets_[from + 1];
   for (uint32_t v = 0; v < n; ++v) g.offsets_[v + 1] += g.offsets_[v];
@@ -75,7 +78,7 @@ Graph Graph::reversed() const {
   for (uint32_t t : targets_) ++r.offsets_[t + 1];
   for (uint32_t v = 0; v < n; ++v) r.offsets_[v + 1] += r.offsets_[v];
   r.targets_.resize(targets_.size());
-  std::vector<uint64_t> fill(r.offsets_.begin(), r.offsets_.end() - 1);
+  std::vector<uint32_t> fill(r.offsets_.begin(), r.offsets_.end() - 1);
   for (uint32_t v = 0; v < n; ++v)
     for (uint32_t t : out(v)) r.targets_[fill[t]++] = v;
   return r;

@@ -2,8 +2,9 @@
 // A frozen copy of the live reference graph for the graph analyses (leak kinds, cycles, dominators, why).
 //
 // Nodes are the live objects, numbered 0..n-1 in slot order; edges are the distinct owner -> target pairs, in
-// compressed sparse rows (one offset per node, one 4-byte target per edge), so 10 million objects with 30
-// million references take about 160 MB and every traversal walks flat arrays. The model is not touched again.
+// compressed sparse rows (one 4-byte offset per node, one 4-byte target per edge: the model's edge pool is
+// addressed by 32-bit offsets, so its edges always fit), so 10 million objects with 30 million references take
+// about 160 MB and every traversal walks flat arrays. The model is not touched again.
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -40,7 +41,7 @@ class Graph {
  private:
   std::vector<ObjSlot> slot_;
   std::vector<uint32_t> node_of_;
-  std::vector<uint64_t> offsets_;
+  std::vector<uint32_t> offsets_;
   std::vector<uint32_t> targets_;
   std::vector<uint8_t> root_;
 };
