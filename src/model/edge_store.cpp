@@ -1,6 +1,7 @@
 #include "refscope/model/edge_store.h"
 
 #include <bit>
+#include <memory>
 
 namespace refscope {
 
@@ -23,11 +24,14 @@ uint32_t EdgeStore::allocate(uint32_t capacity) {
       room -= piece;
     }
     uint32_t entries = std::max(capacity, kChunk);
-    storage_.push_back(std::make_unique<Edge[]>(entries));
-    for (uint32_t k = 0; k < entries / kChunk; ++k) chunks_.push_back(storage_.back().get() + size_t{k} * kChunk);
+    storage_.reserve(storage_.size() + 1);
+    storage_.push_back(static_cast<Edge*>(huge_alloc(size_t{entries} * sizeof(Edge))));
+    for (uint32_t k = 0; k < entries / kChunk; ++k) chunks_.push_back(storage_.back() + size_t{k} * kChunk);
   }
   uint32_t offset = end_;
   end_ += capacity;
+  // Entries are written when handed out, so only the pages in use are touched.
+  std::uninitialized_fill_n(at(offset), capacity, Edge{});
   return offset;
 }
 

@@ -2,7 +2,7 @@
 // Owner edges: for each live object, the objects it holds references to, each with a multiplicity.
 //
 // Every object's list lives in one pool of 12-byte entries, in blocks of power-of-two capacity recycled through a
-// free list per size. The pool grows by fixed chunks of kChunk entries (1.5 MB) that never move: growing never
+// free list per size. The pool grows by fixed chunks of kChunk entries (6 MB, three huge pages) that never move: growing never
 // copies it or holds two of it at once. A block bigger than a chunk gets an allocation of its own, mapped onto as
 // many consecutive chunk numbers, so that every block is contiguous and an offset is still one number. A short list (up to kSmall entries, most objects) is a plain array searched linearly; a
 // longer one (a big dict, a module's globals) becomes an open-addressing table keyed by target slot, so a
@@ -30,11 +30,16 @@ struct Edge {
 class EdgeStore {
  public:
   static constexpr uint32_t kSmall = 8;
-  static constexpr uint32_t kChunkBits = 17;
+  static constexpr uint32_t kChunkBits = 19;
   static constexpr uint32_t kChunk = 1u << kChunkBits;
 
   // `objects` is the model's object table, read to tell stale edges.
   explicit EdgeStore(const ObjectTable& objects) : objects_(&objects) {}
+  EdgeStore(const EdgeStore&) = delete;
+  EdgeStore& operator=(const EdgeStore&) = delete;
+  ~EdgeStore() {
+    for (Edge* p : storage_) huge_free(p);
+  }
 
   // Adds one reference owner -> target; returns the new multiplicity.
   uint32_t add(Object& owner, uint32_t target, uint32_t gen);
@@ -85,7 +90,7 @@ class EdgeStore {
 
   const ObjectTable* objects_;
   std::vector<Edge*> chunks_;                      // by offset >> kChunkBits
-  std::vector<std::unique_ptr<Edge[]>> storage_;   // what chunks_ points into
+  std::vector<Edge*> storage_;                     // what chunks_ points into (huge_alloc)
   uint32_t end_ = 0;                               // offsets below it have been handed out
   std::vector<Edge> scratch_;                      // rebuild's copy of a list
   std::array<std::vector<uint32_t>, 33> free_blocks_;  // by log2 of capacity

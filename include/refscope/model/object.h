@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "refscope/util/addr_map.h"
 #include "refscope/util/ids.h"
 
 namespace refscope {
@@ -48,23 +49,36 @@ namespace refscope {
 static_assert(sizeof(Object) == 56, "the per-object budget counts on 56 bytes");
 
 // The model's objects by slot, in fixed-size chunks: growing never copies the table or holds two of it at once,
-// and a slot's object never moves.
+// and a slot's object never moves. A chunk is 2^18 objects, 14 MB: exactly seven huge pages (see huge_alloc).
 class ObjectTable {
  public:
-  static constexpr uint32_t kChunkBits = 12;
+  static constexpr uint32_t kChunkBits = 18;
   static constexpr uint32_t kChunk = 1u << kChunkBits;
+  static_assert(kChunk * sizeof(Object) % kHugePage == 0);
+
+  ObjectTable() = default;
+  ObjectTable(const ObjectTable&) = delete;
+  ObjectTable& operator=(const ObjectTable&) = delete;
+  ~ObjectTable() {
+    for (Object* c : chunks_) huge_free(c);
+  }
 
   Object& operator[](uint32_t slot) { return chunks_[slot >> kChunkBits][slot & (kChunk - 1)]; }
   const Object& operator[](uint32_t slot) const { return chunks_[slot >> kChunkBits][slot & (kChunk - 1)]; }
   uint32_t size() const { return size_; }
   uint32_t push_back() {
-    if ((size_ & (kChunk - 1)) == 0) chunks_.push_back(std::make_unique<Object[]>(kChunk));
+    if ((size_ & (kChunk - 1)) == 0) {
+      chunks_.reserve(chunks_.size() + 1);
+      chunks_.push_back(static_cast<Object*>(huge_alloc(size_t{kChunk} * sizeof(Object))));
+    }
+    // Constructed as slots are handed out, so a small trace touches only the pages it uses.
+    new (&(*this)[size_]) Object();
     return size_++;
   }
-  size_t memory_bytes() const { return chunks_.size() * kChunk * sizeof(Object); }
+  size_t memory_bytes() const { return static_cast<size_t>(size_) * sizeof(Object); }
 
  private:
-  std::vector<std::unique_ptr<Object[]>> chunks_;
+  std::vector<Object*> chunks_;
   uint32_t size_ = 0;
 };
 

@@ -5,10 +5,45 @@
 // allocations and frees never degrades the table. Key 0 marks an empty slot: the format forbids address 0.
 //
 // Fibonacci hashing (multiply, keep the top bits) spreads CPython's 16-byte-aligned addresses evenly.
+#include <sys/mman.h>
+
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <vector>
 
 namespace refscope {
+
+// Memory for the model's big arrays (the address map, the object table's and the edge pool's chunks), in
+// transparent huge pages where the system offers them on request (THP "madvise"): every record's lookups land at
+// random in these arrays, and with 4 KB pages most of them also miss the TLB. An array of 2 MB or more is
+// 2 MB-aligned and rounded up to 2 MB multiples (the callers size theirs as such multiples), then advised.
+inline constexpr size_t kHugePage = size_t{2} << 20;
+inline void* huge_alloc(size_t bytes) {
+  if (bytes < kHugePage) {
+    void* p = std::malloc(bytes ? bytes : 1);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  size_t rounded = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (!p) throw std::bad_alloc();
+  ::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: where it is refused, ordinary pages serve as well
+  return p;
+}
+inline void huge_free(void* p) { std::free(p); }
+
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(huge_alloc(n * sizeof(T))); }
+  void deallocate(T* p, size_t) { huge_free(p); }
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const { return true; }
+};
 
 class AddrMap {
  public:
@@ -78,7 +113,7 @@ class AddrMap {
   size_t bucket(uint64_t key) const { return (key * 0x9E3779B97F4A7C15ull) >> shift_; }
 
   void rehash(size_t capacity) {
-    std::vector<Slot> old;
+    std::vector<Slot, HugePageAllocator<Slot>> old;
     old.swap(slots_);
     slots_.assign(capacity, Slot{});
     mask_ = capacity - 1;
@@ -88,7 +123,7 @@ class AddrMap {
       if (s.key != 0) put(s.key, s.value);
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
   size_t mask_ = 0;
   unsigned shift_ = 0;
   size_t size_ = 0;
