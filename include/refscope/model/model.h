@@ -52,12 +52,19 @@ class Model {
   void apply(const Event& ev);
   // Hints that `ev` will be applied soon: fetch the address map's cache line for its address, then (once that has
   // arrived) the object's own line. Changes nothing; a replay calls them a batch ahead.
-  void prefetch(const Event& ev) const { addr_map_.prefetch(ev.addr); }
+  void prefetch(const Event& ev) const {
+    if (names_object(ev)) addr_map_.prefetch(ev.addr);
+  }
   void prefetch_object(const Event& ev) const {
+    if (!names_object(ev)) return;
     uint32_t slot = addr_map_.find(ev.addr);
     if (slot != AddrMap::kMissing) __builtin_prefetch(&objects_[slot]);
   }
   void set_observer(ModelObserver* observer) { observer_ = observer; }
+  // A, I, D, F and R name an object by ADDR; the other records leave `ev.addr` as it was.
+  static bool names_object(const Event& ev) {
+    return ev.kind >= RecordKind::Alloc && ev.kind <= RecordKind::Refcount;
+  }
 
   RefsMode refs_mode() const { return mode_; }
 

@@ -52,6 +52,7 @@ class AddrMap {
   AddrMap() { rehash(16); }
 
   uint32_t find(uint64_t key) const {
+    if (key == 0) return kMissing;  // 0 marks empty slots; no object lives there
     for (size_t i = bucket(key);; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.key == key) return s.value;
