@@ -105,15 +105,21 @@ void Model::alloc(const Event& ev) {
   objects_[s.value].refcount = 1;
 }
 
+// I and R of an address with no live object: an unknown-object anomaly, and the object comes into being (type
+// unknown, size 0, older than every window) so that the record can be applied. `reported` says it happened, so the
+// record gives no second anomaly.
+ObjSlot Model::find_or_introduce(const Event& ev, bool& reported) {
+  ObjSlot s = find(ev.addr);
+  if (valid(s)) return s;
+  anomaly(AnomalyKind::UnknownObject, ev);
+  reported = true;
+  return create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
+}
+
 void Model::incref(const Event& ev) {
   ++counts_.incref;
-  ObjSlot s = find(ev.addr);
   bool reported = false;
-  if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
-    reported = true;
-    s = create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
-  }
+  ObjSlot s = find_or_introduce(ev, reported);
   if (objects_[s.value].immortal()) return;
   ObjSlot owner(UINT32_MAX);
   if (ev.owner != 0) {
@@ -177,13 +183,8 @@ void Model::free_record(const Event& ev) {
 
 void Model::refcount(const Event& ev) {
   ++counts_.refcount;
-  ObjSlot s = find(ev.addr);
   bool reported = false;
-  if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
-    reported = true;
-    s = create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
-  }
+  ObjSlot s = find_or_introduce(ev, reported);
   Object& o = objects_[s.value];
   if (ev.immortal) {
     o.flags |= kImmortal;

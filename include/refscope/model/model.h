@@ -123,6 +123,7 @@ class Model {
 
   ObjSlot create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site, uint64_t line, uint16_t flags);
   void destroy(ObjSlot slot);
+  ObjSlot find_or_introduce(const Event& ev, bool& reported);
   void anomaly(AnomalyKind kind, const Event& ev, int64_t observed = 0, int64_t modelled = 0);
   void note_peak(uint64_t line);
 
