@@ -48,12 +48,9 @@ class EdgeStore {
   // Calls f(target_slot, count) for every live edge the owner holds.
   template <typename F>
   void for_each(const Object& owner, F&& f) const {
-    uint32_t capacity = owner.edge_capacity();
-    if (capacity == 0) return;
-    const Edge* e = at(owner.edge_offset);
-    uint32_t n = capacity <= kSmall ? owner.edge_used : capacity;
-    for (uint32_t i = 0; i < n; ++i)
-      if (e[i].target != Edge::kEmpty && e[i].count != 0 && !stale(e[i])) f(e[i].target, e[i].count);
+    for_each_stored(owner, [&](uint32_t target, uint32_t gen, uint32_t count) {
+      if ((*objects_)[target].gen == gen) f(target, count);  // skip stale edges
+    });
   }
   // Calls f(target_slot, target_gen, count) for every edge still stored, also those whose target has been freed
   // since (stale, until the list is next rebuilt): an observer of a collection uses them to see the references
