@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "refscope/util/error.h"
+#include "refscope/util/words.h"
 
 namespace refscope {
 
@@ -148,14 +149,8 @@ std::string kinds_list(const std::array<bool, kLeakKinds>& kinds) {
 
 std::array<bool, kLeakKinds> parse_kinds_list(const std::string& text) {
   std::array<bool, kLeakKinds> kinds{};
-  size_t start = 0;
   bool any = false;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    std::string word = text.substr(start, comma - start);
-    start = comma + 1;
-    if (word.empty()) continue;
+  for (const std::string& word : comma_words(text)) {
     if (word == "all") {
       kinds.fill(true);
     } else if (auto k = parse_leak_kind(word)) {

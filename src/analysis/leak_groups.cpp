@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "refscope/util/error.h"
+#include "refscope/util/words.h"
 
 namespace refscope {
 
@@ -11,13 +12,7 @@ GroupBy parse_group_by(const std::vector<std::string>& values) {
   GroupBy by;
   bool any = false;
   for (const std::string& value : values) {
-    size_t start = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      if (comma == std::string::npos) comma = value.size();
-      std::string word = value.substr(start, comma - start);
-      start = comma + 1;
-      if (word.empty()) continue;
+    for (const std::string& word : comma_words(value)) {
       if (word == "type") by.type = true;
       else if (word == "site") by.site = true;
       else if (word == "stack") by.stack = true;
