@@ -25,7 +25,7 @@ Graph Graph::from_model(const Model& model) {
   uint32_t at = 0;
   for (uint32_t v = 0; v < n; ++v) {
     const Object& o = model.object(g.slot_[v]);
-    g.root_[v] = o.immortal() || o.external() > 0;
+    g.root_[v] = static_cast<uint8_t>((o.immortal() ? kImmortalRoot : 0) | (o.external() > 0 ? kExternalRoot : 0));
     uint32_t begin = at;
     model.for_each_edge(g.slot_[v], [&](ObjSlot t, uint32_t) { g.targets_[at++] = g.node_of_[t.value]; });
     g.offsets_[v + 1] = at;
@@ -45,6 +45,8 @@ Graph Graph::from_model(const Model& model) {
     }
   }
   g.targets_.resize(at);
+  if (model.has_root_edges())
+    model.for_each_root_edge([&](RootIdx, ObjSlot t, uint32_t) { g.root_[g.node_of_[t.value]] |= kNamedRoot; });
   return g;
 }
 

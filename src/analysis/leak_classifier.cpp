@@ -46,9 +46,10 @@ LeakSet classify_leaks(const Model& model, const Graph& g, uint64_t from_line) {
     bool in = in_leak_window(o, from_line);
     window[v] = in;
     if (in) out.nodes.push_back(v);
-    if (g.is_root(v) && !in) older_roots.push_back(v);
+    // A window object that a named root holds is reachable from that root, which is older than every window.
+    if (g.is_root(v) && (!in || g.held_by_named_root(v))) older_roots.push_back(v);
     else if (g.is_root(v) || refcount_zero(o)) other_sources.push_back(v);
-    if (in && (g.is_root(v) || refcount_zero(o))) kind[v] = static_cast<uint8_t>(LeakKind::Unowned);
+    if (in && (o.external() > 0 || refcount_zero(o))) kind[v] = static_cast<uint8_t>(LeakKind::Unowned);
   }
 
   std::vector<uint8_t> reached;

@@ -26,6 +26,10 @@ std::string describe(const Anomaly& a) {
       return fmt::format("owner 0x{:x} is not a live object; the reference to 0x{:x} is taken as external", a.owner,
                          a.addr);
     case AnomalyKind::OwnerMismatch:
+      if (a.root)
+        return fmt::format("named root {} holds no reference to 0x{:x}; an external reference is released instead, "
+                           "if any",
+                           a.owner, a.addr);
       return fmt::format("0x{:x} holds no reference to 0x{:x}; an external reference is released instead, if any",
                          a.owner, a.addr);
     case AnomalyKind::RefcountUnderflow:

@@ -14,6 +14,9 @@ void Model::apply(const Event& ev) {
     case RecordKind::Free: free_record(ev); break;
     case RecordKind::Refcount: refcount(ev); break;
     case RecordKind::Marker: marker(ev); break;
+    case RecordKind::RootDef: root_def(ev); break;
+    case RecordKind::RootRef: root_ref(ev); break;
+    case RecordKind::RootUnref: root_unref(ev); break;
     case RecordKind::GcStart:
       ++counts_.gc;
       gc_open_ = true;
@@ -207,6 +210,47 @@ void Model::marker(const Event& ev) {
   ++counts_.marker;
   if (markers_.size() < options_.keep_markers) markers_.push_back({std::string(ev.text), ev.line});
   if (observer_) observer_->on_marker(ev);
+}
+
+void Model::root_def(const Event& ev) {
+  ++counts_.root_def;
+  if (ev.root.value >= roots_.size()) roots_.resize(ev.root.value + 1);
+  NamedRoot& r = roots_[ev.root.value];
+  r.name = std::string(ev.text);
+  r.line = ev.line;
+}
+
+// P: like I with an owner, the owner being a named root rather than an object.
+void Model::root_ref(const Event& ev) {
+  ++counts_.root_ref;
+  bool reported = false;
+  ObjSlot s = find_or_introduce(ev, reported);
+  Object& o = objects_[s.value];
+  if (o.immortal()) return;
+  if (o.refcount < INT64_MAX) ++o.refcount;
+  if (ev.root.value >= roots_.size()) roots_.resize(ev.root.value + 1);  // defined by the reader before use
+  edges_.add(roots_[ev.root.value].holder, s.value, o.gen);
+  ++o.held;
+  ++root_edges_;
+}
+
+// U: like D with an owner. A root that holds no reference to the object is an owner-mismatch.
+void Model::root_unref(const Event& ev) {
+  ++counts_.root_unref;
+  ObjSlot s = find(ev.addr);
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    return;
+  }
+  Object& o = objects_[s.value];
+  if (o.immortal()) return;
+  if (ev.root.value < roots_.size() && edges_.remove_one(roots_[ev.root.value].holder, s.value, o.gen)) {
+    --o.held;
+    --o.refcount;
+    return;
+  }
+  anomalies_.add({AnomalyKind::OwnerMismatch, ev.line, ev.addr, ev.extra, 0, 0, true});
+  if (o.external() > 0) --o.refcount;
 }
 
 size_t Model::memory_bytes() const {

@@ -8,6 +8,8 @@ SymbolTable::SymbolTable() {
   stack_lines_.push_back(0);
   type_ids_.push_back(0);
   stack_ids_.push_back(0);
+  root_trace_ids_.push_back(0);
+  root_ids_.push_back(0);
 }
 
 uint32_t SymbolTable::lookup(const std::vector<uint32_t>& dense, const std::unordered_map<uint32_t, uint32_t>& big,
@@ -52,6 +54,15 @@ bool SymbolTable::define_stack(uint32_t trace_id, StackNode node, uint64_t line,
   stacks_.push_back(std::move(node));
   stack_lines_.push_back(line);
   return true;
+}
+
+RootIdx SymbolTable::define_root(uint32_t trace_id) {
+  uint32_t existing = find_root(trace_id);
+  if (existing != kMissing) return RootIdx(existing);
+  auto index = static_cast<uint32_t>(root_trace_ids_.size());
+  assign(root_ids_, root_big_, trace_id, index);
+  root_trace_ids_.push_back(trace_id);
+  return RootIdx(index);
 }
 
 std::string SymbolTable::site_label(StackIdx s) const {

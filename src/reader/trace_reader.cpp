@@ -102,6 +102,9 @@ const char* record_name(char c) {
     case 'S': return "S (stack node)";
     case 'G': return "G (collection start)";
     case 'g': return "g (collection end)";
+    case 'N': return "N (named root)";
+    case 'P': return "P (reference held by a named root)";
+    case 'U': return "U (reference released by a named root)";
     default: return "record";
   }
 }
@@ -320,16 +323,16 @@ void TraceReader::read_header() {
     Cursor cur(line);
     std::string_view magic = cur.field();
     if (magic != "refscope-trace")
-      fail("not a refscope trace (the first line should be 'refscope-trace 1')", line);
+      fail("not a refscope trace (the first line should be 'refscope-trace 1' or 'refscope-trace 2')", line);
     std::string_view version = cur.field();
     uint64_t v = 0;
     if (parse_dec(version, 1000000, v) != NumError::None || !cur.at_end())
-      fail("malformed header; expected 'refscope-trace 1'", line);
-    if (v != 1) fail("trace version " + std::to_string(v) + ", this refscope reads 1", line);
-    info_.version = 1;
+      fail("malformed header; expected 'refscope-trace 1' or 'refscope-trace 2'", line);
+    if (v != 1 && v != 2) fail("trace version " + std::to_string(v) + ", this refscope reads 1 and 2", line);
+    info_.version = static_cast<int>(v);
     return;
   }
-  throw TraceError(info_.name, 0, "not a refscope trace (empty: no 'refscope-trace 1' header)");
+  throw TraceError(info_.name, 0, "not a refscope trace (empty: no 'refscope-trace 1' or 'refscope-trace 2' header)");
 }
 
 bool TraceReader::next(Event& ev) {
@@ -349,7 +352,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
     fail("a record must start at the beginning of its line", line);
   }
   if (line.size() > 1 && !is_blank(line[1])) {
-    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g",
+    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U",
          line);
   }
   LineParser p{*this, line, Cursor(line.substr(1)), record};
@@ -430,6 +433,25 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       if (gc_open_line_ == 0) fail("g (collection end) with no collection open", line);
       gc_open_line_ = 0;
       return true;
+    case 'N':
+      need_version(2, record, line);
+      parse_root(line.substr(1), ev, line);
+      return true;
+    case 'P':
+    case 'U': {
+      need_version(2, record, line);
+      ev.kind = record == 'P' ? RecordKind::RootRef : RecordKind::RootUnref;
+      ev.addr = p.address("ADDR");
+      uint64_t root = p.number("ROOT", UINT32_MAX, "2^32-1");
+      p.end();
+      uint32_t r = root == 0 ? SymbolTable::kMissing : symbols_.find_root(static_cast<uint32_t>(root));
+      if (r == SymbolTable::kMissing)
+        fail("root " + std::to_string(root) + " is not defined (an N record must define it first)", line);
+      ev.root = RootIdx(r);
+      ev.extra = root;  // the root's own id, for messages
+      heap_records_seen_ = true;
+      return true;
+    }
     case '@':
       parse_meta(line.substr(1), ev, line);
       return true;
@@ -441,7 +463,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       return true;
     default:
       fail("unknown record " + quoted(std::string_view(&line[0], 1)) +
-               "; records are one letter: @ T S A I D F R M G g",
+               "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U",
            line);
   }
 }
@@ -464,6 +486,24 @@ void TraceReader::parse_meta(std::string_view rest, Event& ev, std::string_view 
   ++info_.metadata_total;
   if (info_.metadata.size() < TraceInfo::kMaxMetadata)
     info_.metadata.emplace_back(std::string(ev.text), std::string(ev.text2));
+}
+
+void TraceReader::need_version(int version, char record, std::string_view line) const {
+  if (info_.version >= version) return;
+  fail(std::string(record_name(record)) + " records need trace format " + std::to_string(version) +
+           "; the header says 'refscope-trace " + std::to_string(info_.version) + "'",
+       line);
+}
+
+void TraceReader::parse_root(std::string_view rest, Event& ev, std::string_view line) {
+  LineParser p{*this, line, Cursor(rest), 'N'};
+  ev.kind = RecordKind::RootDef;
+  uint64_t id = p.number("ID", UINT32_MAX, "2^32-1");
+  if (id == 0) fail("root id 0 is reserved; roots are numbered from 1", line);
+  ev.text = p.cur.rest();
+  if (ev.text.empty()) fail("missing field NAME in N (named root) record", line);
+  ev.root = symbols_.define_root(static_cast<uint32_t>(id));
+  ev.extra = id;
 }
 
 void TraceReader::parse_type(std::string_view rest, Event& ev, std::string_view line) {

@@ -81,7 +81,7 @@ bool Replay::fill_batch() {
     if (!reader_->next(ev)) break;
     ++batch_len_;
     model_.prefetch(ev);
-    if (ev.kind > RecordKind::Refcount || ev.kind < RecordKind::Alloc) break;  // carries text, or is rare
+    if (!Model::names_object(ev)) break;  // carries text, or is rare
   }
   for (size_t i = 0; i < batch_len_; ++i) model_.prefetch_object(batch_[i]);
   return batch_len_ > 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "refscope/analysis/named_roots.h"
 #include "refscope/report/summary_report.h"
 
 namespace refscope {
@@ -11,12 +12,22 @@ std::string type_name(const SymbolTable& symbols, TypeIdx t) { return t.value ==
 
 const Object& object_at(const Model& m, const LeakAnalysis& a, uint32_t node) { return m.object(a.graph.slot(node)); }
 
-std::string path_text(const Model& m, const SymbolTable& symbols, const LeakAnalysis& a,
-                      const std::vector<uint32_t>& path) {
+// The named roots holding a path's first object, as "[held by sys.modules] -> ".
+std::string path_root_text(const Model& m, const NamedRootHolders& holders, ObjSlot first) {
   std::string out;
+  for (const std::string& t : root_hold_texts(m, holders.of(first))) out += (out.empty() ? "" : ", ") + t;
+  return out.empty() ? out : "[" + out + "] -> ";
+}
+
+std::string path_text(const Model& m, const SymbolTable& symbols, const LeakAnalysis& a,
+                      const std::vector<uint32_t>& path, const NamedRootHolders& holders) {
+  std::string out;
+  if (!path.empty()) out = path_root_text(m, holders, a.graph.slot(path.front()));
+  bool first = true;
   for (uint32_t v : path) {
     const Object& o = object_at(m, a, v);
-    if (!out.empty()) out += " -> ";
+    if (!first) out += " -> ";
+    first = false;
     out += object_name(o.addr, o.line) + " " + type_name(symbols, o.type);
   }
   return out;
@@ -90,6 +101,7 @@ Json leaks_json(const Replay& replay, const LeakAnalysis& a, const LeakReportOpt
     groups.push_back(std::move(j));
   }
   Json objects = Json::array();
+  NamedRootHolders holders(m);
   for (size_t i : largest_leaks(m, a, options.limit)) {
     uint32_t v = a.set.nodes[i];
     const Object& o = object_at(m, a, v);
@@ -103,8 +115,19 @@ Json leaks_json(const Replay& replay, const LeakAnalysis& a, const LeakReportOpt
               {"external", o.external()}};
     if (a.set.kinds[i] == LeakKind::Retained) {
       Json path = Json::array();
-      for (uint32_t p : retained_path(a.set, v)) path.push_back(object_ref_json(object_at(m, a, p), symbols));
+      std::vector<uint32_t> nodes = retained_path(a.set, v);
+      for (uint32_t p : nodes) path.push_back(object_ref_json(object_at(m, a, p), symbols));
       j["path"] = std::move(path);
+      if (!nodes.empty()) {
+        auto holds = holders.of(a.graph.slot(nodes.front()));
+        if (!holds.empty()) {
+          Json named = Json::array();
+          for (const RootHold& h : holds)
+            named.push_back({{"id", symbols.root_trace_id(h.root)}, {"name", m.root(h.root).name},
+                             {"references", h.references}});
+          j["path_named_roots"] = std::move(named);
+        }
+      }
     }
     objects.push_back(std::move(j));
   }
@@ -167,11 +190,12 @@ std::string leaks_text(const Replay& replay, const LeakAnalysis& a, const LeakRe
   }
   out += objects.text();
   bool header = false;
+  NamedRootHolders holders(m);
   for (size_t i : listed) {
     if (a.set.kinds[i] != LeakKind::Retained) continue;
     if (!header) out += "\nRetained objects: shortest path from the older root that holds each\n";
     header = true;
-    out += "  " + path_text(m, symbols, a, retained_path(a.set, a.set.nodes[i])) + "\n";
+    out += "  " + path_text(m, symbols, a, retained_path(a.set, a.set.nodes[i]), holders) + "\n";
   }
   return out;
 }

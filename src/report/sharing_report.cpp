@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "refscope/analysis/named_roots.h"
+
 namespace refscope {
 namespace {
 
@@ -13,19 +15,37 @@ Json histogram_json(const std::vector<HistogramBucket>& h) {
 
 std::string refcount_cell(const Object& o) { return o.immortal() ? "immortal" : std::to_string(o.refcount); }
 
+// The named roots holding an object, "sys.modules, builtins (2)"; "-" for none.
+std::string roots_cell(const Model& m, std::span<const RootHold> holds) {
+  std::string out;
+  for (const RootHold& h : holds) {
+    out += (out.empty() ? "" : ", ") + m.root(h.root).name;
+    if (h.references > 1) out += fmt::format(" ({})", h.references);
+  }
+  return out.empty() ? "-" : out;
+}
+
 Table objects_table(const SharingResult& r, const Model& m, const SymbolTable& s, bool exact) {
-  Table t({{"object"},
-           {"type"},
-           {"size", Table::Align::Right},
-           {"refcount", Table::Align::Right},
-           {"owners", Table::Align::Right},
-           {"external", Table::Align::Right},
-           {"retained", Table::Align::Right}});
+  // Traces with named roots (format 2) get a column saying which hold each object.
+  bool roots = m.has_root_edges();
+  std::vector<Table::Column> columns{{"object"},
+                                     {"type"},
+                                     {"size", Table::Align::Right},
+                                     {"refcount", Table::Align::Right},
+                                     {"owners", Table::Align::Right},
+                                     {"external", Table::Align::Right},
+                                     {"retained", Table::Align::Right}};
+  if (roots) columns.push_back({"named roots"});
+  Table t(std::move(columns));
+  NamedRootHolders holders(m);
   for (const SharedObject& so : r.objects) {
     const Object& o = m.object(so.slot);
-    t.add({object_name(o.addr, o.line), s.type_name(o.type), exact ? std::to_string(o.size) : human_bytes(o.size),
-           refcount_cell(o), std::to_string(so.owners), o.immortal() ? "-" : std::to_string(o.external()),
-           exact ? std::to_string(so.retained) : human_bytes(so.retained)});
+    std::vector<std::string> row{object_name(o.addr, o.line), s.type_name(o.type),
+                                 exact ? std::to_string(o.size) : human_bytes(o.size), refcount_cell(o),
+                                 std::to_string(so.owners), o.immortal() ? "-" : std::to_string(o.external()),
+                                 exact ? std::to_string(so.retained) : human_bytes(so.retained)};
+    if (roots) row.push_back(roots_cell(m, holders.of(so.slot)));
+    t.add(std::move(row));
   }
   return t;
 }
@@ -37,6 +57,7 @@ Json sharing_json(const SharingResult& r, const SharingReport& o, const Model& m
   for (const TypeSharing& t : r.by_type)
     by_type.push_back(
         {{"type", s.type_name(t.type)}, {"objects", t.objects}, {"references", t.references}, {"bytes", t.bytes}});
+  NamedRootHolders holders(m);
   for (const SharedObject& so : r.objects) {
     const Object& x = m.object(so.slot);
     Json j = {{"address", hex_address(x.addr)}, {"line", x.line}, {"type", s.type_name(x.type)}, {"size", x.size}};
@@ -48,6 +69,12 @@ Json sharing_json(const SharingResult& r, const SharingReport& o, const Model& m
     if (!x.immortal()) j["external"] = x.external();
     j["retained_bytes"] = so.retained;
     j["site"] = s.site_label(x.site);
+    if (auto holds = holders.of(so.slot); !holds.empty()) {
+      Json named = Json::array();
+      for (const RootHold& h : holds)
+        named.push_back({{"id", s.root_trace_id(h.root)}, {"name", m.root(h.root).name}, {"references", h.references}});
+      j["named_roots"] = std::move(named);
+    }
     objects.push_back(std::move(j));
   }
   return {{"schema", "refscope.sharing/1"},

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "refscope/analysis/named_roots.h"
 #include "refscope/analysis/type_totals.h"
 
 namespace refscope {
@@ -85,6 +86,18 @@ Json summary_json(const Replay& replay, const SummaryReportOptions& options) {
       {"markers_total", c.marker},
       {"anomalies", anomalies_json(m.anomalies())},
   };
+  if (replay.info().version >= 2) {
+    doc["events"]["root_def"] = c.root_def;
+    doc["events"]["root_ref"] = c.root_ref;
+    doc["events"]["root_unref"] = c.root_unref;
+    Json roots = Json::array();
+    for (const RootTotal& t : named_root_totals(m))
+      roots.push_back({{"id", replay.symbols().root_trace_id(t.root)},
+                       {"name", m.root(t.root).name},
+                       {"objects", t.objects},
+                       {"references", t.references}});
+    doc["named_roots"] = std::move(roots);
+  }
   return doc;
 }
 
@@ -100,15 +113,21 @@ std::string summary_text(const Replay& replay, const SummaryReportOptions& optio
   for (const auto& [key, value] : info.metadata)
     if (key != "refs") out += fmt::format("          @ {} {}\n", key, value);
   out += "\nRecords\n";
-  Table records({{"alloc", Table::Align::Right},
-                 {"incref", Table::Align::Right},
-                 {"decref", Table::Align::Right},
-                 {"free", Table::Align::Right},
-                 {"refcount", Table::Align::Right},
-                 {"marker", Table::Align::Right},
-                 {"gc", Table::Align::Right}});
-  records.add({grouped(c.alloc), grouped(c.incref), grouped(c.decref), grouped(c.free), grouped(c.refcount),
-               grouped(c.marker), grouped(c.gc)});
+  std::vector<Table::Column> columns{{"alloc", Table::Align::Right},  {"incref", Table::Align::Right},
+                                     {"decref", Table::Align::Right}, {"free", Table::Align::Right},
+                                     {"refcount", Table::Align::Right}, {"marker", Table::Align::Right},
+                                     {"gc", Table::Align::Right}};
+  std::vector<std::string> row{grouped(c.alloc),    grouped(c.incref), grouped(c.decref), grouped(c.free),
+                               grouped(c.refcount), grouped(c.marker), grouped(c.gc)};
+  bool v2 = info.version >= 2;
+  if (v2) {
+    columns.insert(columns.end(), {{"root", Table::Align::Right},
+                                   {"root-ref", Table::Align::Right},
+                                   {"root-release", Table::Align::Right}});
+    row.insert(row.end(), {grouped(c.root_def), grouped(c.root_ref), grouped(c.root_unref)});
+  }
+  Table records(std::move(columns));
+  records.add(std::move(row));
   out += records.text();
   out += fmt::format("\nLive      {}, {} ({})\n", counted(m.live_objects(), "object", "objects"),
                      human_bytes(m.live_bytes()), counted(m.live_bytes(), "byte", "bytes"));
@@ -136,6 +155,23 @@ std::string summary_text(const Replay& replay, const SummaryReportOptions& optio
     if (rest_objects > 0)
       t.add({fmt::format("({} more types)", types.size() - shown), grouped(rest_objects), grouped(rest_bytes)});
     out += t.text();
+  }
+  if (v2) {
+    auto roots = named_root_totals(m);
+    uint64_t references = 0;
+    for (const RootTotal& t : roots) references += t.references;
+    uint64_t defined = m.root_slots() > 0 ? m.root_slots() - 1 : 0;
+    out += fmt::format("\nNamed roots: {} defined; {} {} {}\n", grouped(defined), grouped(roots.size()),
+                       roots.size() == 1 ? "holds" : "hold", counted(references, "reference", "references"));
+    if (!roots.empty()) {
+      Table t({{"root"}, {"objects", Table::Align::Right}, {"references", Table::Align::Right}});
+      constexpr size_t kShown = 20;
+      for (size_t i = 0; i < roots.size() && i < kShown; ++i)
+        t.add({m.root(roots[i].root).name, grouped(roots[i].objects), grouped(roots[i].references)});
+      out += t.text();
+      if (roots.size() > kShown)
+        out += fmt::format("  ... {} more (--format json lists them)\n", grouped(roots.size() - kShown));
+    }
   }
   if (c.marker > 0) {
     out += fmt::format("\nMarkers: {}\n", grouped(c.marker));

@@ -4,12 +4,13 @@
 
 #include <set>
 
+#include "refscope/analysis/named_roots.h"
 #include "refscope/report/dot_writer.h"
 
 namespace refscope {
 namespace {
 
-Json step_json(const Object& o, const SymbolTable& s, bool root) {
+Json step_json(const Object& o, const SymbolTable& s, bool root, const Model& m, std::span<const RootHold> holds) {
   Json j = {{"address", hex_address(o.addr)}, {"type", s.type_name(o.type)}, {"line", o.line}, {"size", o.size}};
   if (root) {
     j["root"] = true;
@@ -17,6 +18,12 @@ Json step_json(const Object& o, const SymbolTable& s, bool root) {
       j["immortal"] = true;
     else
       j["external"] = o.external();
+    if (!holds.empty() && !o.immortal()) {
+      Json named = Json::array();
+      for (const RootHold& h : holds)
+        named.push_back({{"id", s.root_trace_id(h.root)}, {"name", m.root(h.root).name}, {"references", h.references}});
+      j["named_roots"] = std::move(named);
+    }
   }
   return j;
 }
@@ -26,16 +33,16 @@ std::string describe(const Object& o, const SymbolTable& s) {
                      s.site_label(o.site));
 }
 
-std::string root_note(const Object& o) {
-  if (o.immortal()) return "root: immortal";
-  return fmt::format("root: {} external {}", o.external(), o.external() == 1 ? "reference" : "references");
+std::string root_note(const Model& m, const Object& o, std::span<const RootHold> holds) {
+  return "root: " + root_description(m, o, holds);
 }
 
 }  // namespace
 
 Json why_json(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s) {
   const Object& t = m.object(o.target);
-  Json target = step_json(t, s, false);
+  NamedRootHolders holders(m);
+  Json target = step_json(t, s, false, m, {});
   if (t.immortal())
     target["immortal"] = true;
   else
@@ -45,7 +52,8 @@ Json why_json(const WhyResult& r, const WhyReport& o, const Graph& g, const Mode
   Json paths = Json::array();
   for (const auto& path : r.paths) {
     Json p = Json::array();
-    for (size_t k = 0; k < path.size(); ++k) p.push_back(step_json(m.object(g.slot(path[k])), s, k == 0));
+    for (size_t k = 0; k < path.size(); ++k)
+      p.push_back(step_json(m.object(g.slot(path[k])), s, k == 0, m, holders.of(g.slot(path[k]))));
     paths.push_back(std::move(p));
   }
   return {{"schema", "refscope.why/1"},
@@ -61,6 +69,7 @@ Json why_json(const WhyResult& r, const WhyReport& o, const Graph& g, const Mode
 
 std::string why_text(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s) {
   const Object& t = m.object(o.target);
+  NamedRootHolders holders(m);
   std::string where = o.at.empty() ? fmt::format("at the end of the trace (line {})", o.at_line)
                                    : fmt::format("at marker '{}' (line {})", o.at, o.at_line);
   std::string out = fmt::format("Why is {} alive {}?\n", object_name(t.addr, t.line), where);
@@ -84,7 +93,7 @@ std::string why_text(const WhyResult& r, const WhyReport& o, const Graph& g, con
     for (size_t k = 0; k < path.size(); ++k) {
       const Object& x = m.object(g.slot(path[k]));
       if (k == 0)
-        out += fmt::format("     {}  ({})\n", describe(x, s), root_note(x));
+        out += fmt::format("     {}  ({})\n", describe(x, s), root_note(m, x, holders.of(g.slot(path[k]))));
       else
         out += fmt::format("  -> {}\n", describe(x, s));
     }
@@ -94,6 +103,7 @@ std::string why_text(const WhyResult& r, const WhyReport& o, const Graph& g, con
 
 std::string why_dot(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s) {
   std::string out = "digraph why {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n";
+  NamedRootHolders holders(m);
   std::set<uint32_t> nodes;
   std::set<std::pair<uint32_t, uint32_t>> edges;
   for (const auto& path : r.paths) {
@@ -108,7 +118,7 @@ std::string why_dot(const WhyResult& r, const WhyReport& o, const Graph& g, cons
                                     human_bytes(x.size));
     std::string extra;
     bool root = g.is_root(v) && !r.paths.empty();
-    if (root) label += "\n" + root_note(x);
+    if (root) label += "\n" + root_note(m, x, holders.of(g.slot(v)));
     if (v == target) extra = ", style=bold";
     else if (root) extra = ", style=filled, fillcolor=lightgrey";
     out += dot_node(x.addr, x.line, label, extra);
@@ -116,6 +126,19 @@ std::string why_dot(const WhyResult& r, const WhyReport& o, const Graph& g, cons
   for (auto [a, b] : edges) {
     const Object &x = m.object(g.slot(a)), &y = m.object(g.slot(b));
     out += dot_edge(x.addr, x.line, y.addr, y.line);
+  }
+  // Named roots (format 2) as nodes of their own, pointing at the path starts they hold.
+  std::set<std::pair<uint32_t, uint32_t>> root_edges;  // root index, node
+  for (const auto& path : r.paths)
+    for (const RootHold& h : holders.of(g.slot(path.front()))) root_edges.emplace(h.root.value, path.front());
+  std::set<uint32_t> roots_drawn;
+  for (auto [root, v] : root_edges) {
+    std::string id = dot_quote(fmt::format("root {}", s.root_trace_id(RootIdx(root))));
+    if (roots_drawn.insert(root).second)
+      out += fmt::format("  {} [label={}, shape=ellipse, style=filled, fillcolor=lightgrey];\n", id,
+                         dot_quote("named root\n" + m.root(RootIdx(root)).name));
+    const Object& x = m.object(g.slot(v));
+    out += fmt::format("  {} -> {};\n", id, dot_quote(object_name(x.addr, x.line)));
   }
   out += "}\n";
   return out;

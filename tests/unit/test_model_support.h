@@ -150,7 +150,7 @@ inline TraceError trace_error(std::string text) {
 }
 
 // What must hold after any sequence of events: refcounts never negative and never below the references live
-// objects hold; each object's `held` equals the multiplicities of the live edges into it; live objects and bytes
+// objects hold; each object's `held` equals the multiplicities of the live edges into it (named roots' included); live objects and bytes
 // are the sums over live objects; the per-type totals add up to them; peaks are at least the current figures.
 inline ::testing::AssertionResult invariants_hold(const Model& m, size_t type_count = 1) {
   uint64_t objects = 0, bytes = 0;
@@ -162,6 +162,7 @@ inline ::testing::AssertionResult invariants_hold(const Model& m, size_t type_co
     max_type = std::max(max_type, o.type.value);
     m.for_each_edge(s, [&](ObjSlot t, uint32_t n) { incoming[t.value] += n; });
   });
+  m.for_each_root_edge([&](RootIdx, ObjSlot t, uint32_t n) { incoming[t.value] += n; });
   std::string failure;
   m.for_each_live([&](ObjSlot s, const Object& o) {
     if (!failure.empty()) return;

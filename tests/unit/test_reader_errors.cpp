@@ -31,6 +31,7 @@ TEST_P(ReaderError, NamesFileAndLine) {
 }
 
 #define H "refscope-trace 1\n"
+#define H2 "refscope-trace 2\n"
 
 const ErrorCase kCases[] = {
     // The header
@@ -38,7 +39,7 @@ const ErrorCase kCases[] = {
     {"OnlyComments", "# a comment\n\n", 0, "not a refscope trace"},
     {"NotATrace", "# comment\n\nhello world\n", 3, "not a refscope trace"},
     {"OtherMagic", "heaptrack 1\n", 1, "not a refscope trace"},
-    {"Version2", "refscope-trace 2\n", 1, "trace version 2, this refscope reads 1"},
+    {"Version3", "refscope-trace 3\n", 1, "trace version 3, this refscope reads 1 and 2"},
     {"Version0", "refscope-trace 0\n", 1, "trace version 0"},
     {"HeaderWithoutVersion", "refscope-trace\n", 1, "malformed header"},
     {"HeaderWithExtraField", "refscope-trace 1 x\n", 1, "malformed header"},
@@ -104,6 +105,22 @@ const ErrorCase kCases[] = {
     {"GcWhileOpen", H "G 0\nA 10 16 0\nG 1\n", 4, "collection started on line 2 is still open"},
     {"GcEndWithNoneOpen", H "g 0 0\n", 2, "no collection open"},
     {"GcEndTwice", H "G 0\ng 0 0\ng 0 0\n", 4, "no collection open"},
+    // Named roots (format 2)
+    {"RootInVersion1", H "N 1 sys.modules\n", 2, "N (named root) records need trace format 2"},
+    {"RootRefInVersion1", H "A 10 16 0\nP 10 1\n", 3, "need trace format 2"},
+    {"RootUnrefInVersion1", H "U 10 1\n", 2, "need trace format 2"},
+    {"RootIdZero", H2 "N 0 sys.modules\n", 2, "reserved"},
+    {"RootMissingName", H2 "N 3\n", 2, "missing field NAME"},
+    {"RootMissingId", H2 "N\n", 2, "missing field ID"},
+    {"RootIdNotNumber", H2 "N x sys.modules\n", 2, "ID 'x' is not a decimal number"},
+    {"RootIdOver32Bits", H2 "N 4294967296 sys.modules\n", 2, "out of range"},
+    {"UndefinedRoot", H2 "A 10 16 0\nP 10 4\n", 3, "root 4 is not defined"},
+    {"RootRefToRootZero", H2 "N 1 r\nA 10 16 0\nP 10 0\n", 4, "root 0 is not defined"},
+    {"RootRefMissingRoot", H2 "A 10 16 0\nP 10\n", 3, "missing field ROOT"},
+    {"RootUnrefExtraField", H2 "N 1 r\nU 10 1 2\n", 3, "extra field '2'"},
+    {"RootRefAddressZero", H2 "N 1 r\nP 0 1\n", 3, "addresses are never 0"},
+    {"RootRefRootNotNumber", H2 "N 1 r\nP 10 r\n", 3, "ROOT 'r' is not a decimal number"},
+    {"RefsAfterRootRef", H2 "N 1 r\nP 10 1\n@ refs exact\n", 4, "must come before"},
     // Lines are counted across comments, blank lines and CRLF
     {"LineCountsCommentsAndBlanks", "# c\n\n" H "\n# c\n\nA 10 16 0\r\nQ\n", 8, "unknown record"},
 };

@@ -35,8 +35,11 @@ class Graph {
   ObjSlot slot(uint32_t node) const { return slot_[node]; }
   // The node of a model slot, or kNone when that slot holds no live object.
   uint32_t node(ObjSlot s) const { return s.value < node_of_.size() ? node_of_[s.value] : kNone; }
-  // Roots as TRACE-FORMAT.md defines them: external count above 0, or immortal.
+  // Roots as TRACE-FORMAT.md defines them: external count above 0, immortal, or (format 2) held by a named root.
   bool is_root(uint32_t node) const { return root_[node] != 0; }
+  // Held by a named root: reachable from a root older than every window (the interpreter itself).
+  bool held_by_named_root(uint32_t node) const { return root_[node] & kNamedRoot; }
+  static constexpr uint8_t kExternalRoot = 1, kImmortalRoot = 2, kNamedRoot = 4;
 
  private:
   std::vector<ObjSlot> slot_;

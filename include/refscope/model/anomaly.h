@@ -28,9 +28,10 @@ struct Anomaly {
   AnomalyKind kind;
   uint64_t line = 0;
   uint64_t addr = 0;
-  uint64_t owner = 0;     // the OWNER of the record, when it had one
+  uint64_t owner = 0;     // the OWNER of the record, when it had one (U: its ROOT)
   int64_t observed = 0;   // R: the count the recorder saw
   int64_t modelled = 0;   // R, F: the model's refcount; D: the external count
+  bool root = false;      // U: `owner` is the id of a named root, not an address
 };
 
 // A one-line explanation for people: what the record said and what the model did about it.

@@ -22,6 +22,15 @@ struct ModelOptions {
 struct EventCounts {
   uint64_t alloc = 0, incref = 0, decref = 0, free = 0, refcount = 0, marker = 0, gc = 0;
   uint64_t meta = 0, type = 0, stack = 0, gc_end = 0;
+  uint64_t root_def = 0, root_ref = 0, root_unref = 0;  // N, P, U (format 2)
+};
+
+// A named root (format 2): a holder of references that is no object of the traced heap (the interpreter's
+// module table, a thread's running frame, a static type). Its references are kept as edges like an object's.
+struct NamedRoot {
+  std::string name;
+  uint64_t line = 0;  // of the N record that last named it
+  Object holder;      // only its edge fields are used
 };
 
 struct MarkerRecord {
@@ -61,9 +70,9 @@ class Model {
     if (slot != AddrMap::kMissing) __builtin_prefetch(&objects_[slot]);
   }
   void set_observer(ModelObserver* observer) { observer_ = observer; }
-  // A, I, D, F and R name an object by ADDR; the other records leave `ev.addr` as it was.
+  // A, I, D, F, R, P and U name an object by ADDR; the other records leave `ev.addr` as it was.
   static bool names_object(const Event& ev) {
-    return ev.kind >= RecordKind::Alloc && ev.kind <= RecordKind::Refcount;
+    return ev.kind >= RecordKind::Alloc && ev.kind <= RecordKind::RootUnref;
   }
 
   RefsMode refs_mode() const { return mode_; }
@@ -97,6 +106,18 @@ class Model {
                            [&](uint32_t t, uint32_t gen, uint32_t n) { f(ObjSlot(t), gen, n); });
   }
 
+  // --- Named roots (format 2) ----------------------------------------------------------------------------------
+  // Indices 1..root_slots()-1 (RootIdx); a root index the trace has not named yet has an empty name.
+  uint32_t root_slots() const { return static_cast<uint32_t>(roots_.size()); }
+  const NamedRoot& root(RootIdx r) const { return roots_[r.value]; }
+  // f(root, target, multiplicity) for every live reference a named root holds.
+  template <typename F>
+  void for_each_root_edge(F&& f) const {
+    for (uint32_t r = 1; r < roots_.size(); ++r)
+      edges_.for_each(roots_[r].holder, [&](uint32_t t, uint32_t n) { f(RootIdx(r), ObjSlot(t), n); });
+  }
+  bool has_root_edges() const { return root_edges_ > 0; }
+
   // --- Totals ----------------------------------------------------------------------------------------------------
   const EventCounts& counts() const { return counts_; }
   uint64_t live_objects() const { return live_objects_; }
@@ -120,6 +141,9 @@ class Model {
   void free_record(const Event& ev);
   void refcount(const Event& ev);
   void marker(const Event& ev);
+  void root_def(const Event& ev);
+  void root_ref(const Event& ev);
+  void root_unref(const Event& ev);
 
   ObjSlot create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site, uint64_t line, uint16_t flags);
   void destroy(ObjSlot slot);
@@ -136,6 +160,8 @@ class Model {
   AnomalyLog anomalies_;
   EventCounts counts_;
   std::vector<MarkerRecord> markers_;
+  std::vector<NamedRoot> roots_;  // by RootIdx; index 0 unused
+  uint64_t root_edges_ = 0;       // P records applied with an edge (so far; never decreases)
   ModelObserver* observer_ = nullptr;
 
   uint64_t live_objects_ = 0, live_bytes_ = 0;

@@ -17,9 +17,12 @@ enum class RecordKind : uint8_t {
   Decref,    // D ADDR [OWNER]
   Free,      // F ADDR
   Refcount,  // R ADDR COUNT|immortal
+  RootRef,   // P ADDR ROOT (version 2)
+  RootUnref, // U ADDR ROOT (version 2)
   Marker,    // M LABEL
   GcStart,   // G GENERATION
   GcEnd,     // g COLLECTED UNCOLLECTABLE
+  RootDef,   // N ID NAME (version 2)
 };
 
 enum class RefsMode : uint8_t { Exact, Sampled };
@@ -30,12 +33,13 @@ struct Event {
   uint64_t addr = 0;   // A I D F R
   uint64_t owner = 0;  // I D; 0 when the reference is held from outside the traced heap
   uint64_t size = 0;   // A: bytes; R: count; G: generation; g: collected
-  uint64_t extra = 0;  // g: uncollectable; S: source line
+  uint64_t extra = 0;  // g: uncollectable; S: source line; N P U: the root's id in the trace
   TypeIdx type;        // A: the object's type; T: the type being defined
   StackIdx site;       // A: allocation site; S: the node being defined
   StackIdx parent;     // S: the calling node
+  RootIdx root;        // N: the root being defined; P U: the root holding the reference
   bool immortal = false;  // R ... immortal
-  std::string_view text;   // @ key, T name, M label, S function
+  std::string_view text;   // @ key, T name, M label, S function, N name
   std::string_view text2;  // @ value, S file
 };
 

@@ -32,10 +32,16 @@ class SymbolTable {
   static constexpr uint32_t kMissing = UINT32_MAX;
   uint32_t find_type(uint32_t trace_id) const { return lookup(type_ids_, type_big_, trace_id); }
   uint32_t find_stack(uint32_t trace_id) const { return lookup(stack_ids_, stack_big_, trace_id); }
+  uint32_t find_root(uint32_t trace_id) const { return lookup(root_ids_, root_big_, trace_id); }
 
   // Defines an id. Returns false when it was defined before with another meaning; `previous_line` then says where.
   bool define_type(uint32_t trace_id, std::string_view name, uint64_t line, uint64_t& previous_line);
   bool define_stack(uint32_t trace_id, StackNode node, uint64_t line, uint64_t& previous_line);
+  // Named roots (format 2): an N record defines an id or renames it, so this never fails. Their names change
+  // with time and live in the model; the table only maps ids to dense indices, 1 and up.
+  RootIdx define_root(uint32_t trace_id);
+  size_t root_count() const { return root_trace_ids_.size(); }  // index 0 included (never a root)
+  uint32_t root_trace_id(RootIdx r) const { return root_trace_ids_[r.value]; }
 
   // "file:line in function", innermost frame of the node; "?" for the unknown site.
   std::string site_label(StackIdx s) const;
@@ -56,8 +62,9 @@ class SymbolTable {
   std::vector<TypeEntry> types_;
   std::vector<StackNode> stacks_;
   std::vector<uint64_t> stack_lines_;
-  std::vector<uint32_t> type_ids_, stack_ids_;
-  std::unordered_map<uint32_t, uint32_t> type_big_, stack_big_;
+  std::vector<uint32_t> root_trace_ids_;
+  std::vector<uint32_t> type_ids_, stack_ids_, root_ids_;
+  std::unordered_map<uint32_t, uint32_t> type_big_, stack_big_, root_big_;
 };
 
 }  // namespace refscope

@@ -1,5 +1,5 @@
 #pragma once
-// The pull reader for trace format 1: `next(ev)` decodes one record at a time and keeps nothing per record, so
+// The pull reader for trace formats 1 and 2: `next(ev)` decodes one record at a time and keeps nothing per record, so
 // memory stays flat however long the trace. Declarations (header, metadata, T and S) are checked and kept here;
 // everything that changes the heap is handed to the caller as an Event for the model to apply.
 #include <cstdint>
@@ -29,7 +29,7 @@ struct TraceInfo {
 class TraceReader {
  public:
   // Opens the trace and reads up to its header. Throws TraceError for a file that cannot be opened or is not a
-  // format-1 trace.
+  // trace of format 1 or 2.
   explicit TraceReader(const std::string& path);
   // Reads from an already opened source (tests, the fuzzer).
   TraceReader(std::unique_ptr<ByteSource> source, std::string path);
@@ -53,6 +53,9 @@ class TraceReader {
   void parse_meta(std::string_view rest, Event& ev, std::string_view line);
   void parse_type(std::string_view rest, Event& ev, std::string_view line);
   void parse_stack(std::string_view rest, Event& ev, std::string_view line);
+  void parse_root(std::string_view rest, Event& ev, std::string_view line);
+  // Fails for a record that the header's format version does not have.
+  void need_version(int version, char record, std::string_view line) const;
 
   std::unique_ptr<ByteSource> source_;
   TraceInfo info_;

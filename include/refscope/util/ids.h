@@ -18,6 +18,8 @@ struct Id {
 using TypeIdx = Id<struct TypeTag>;
 // Index into SymbolTable's stack nodes; 0 is the unknown site (and the parent of outermost frames).
 using StackIdx = Id<struct StackTag>;
+// Index into SymbolTable's named roots (trace format 2); 0 is never a root.
+using RootIdx = Id<struct RootTag>;
 // Slot of a live object in the model's object table. Slots are reused after a free.
 using ObjSlot = Id<struct ObjTag>;
 

@@ -1,0 +1,1 @@
+check sample-traces/roots/roots.trace --from start --at request

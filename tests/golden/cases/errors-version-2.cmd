@@ -1,1 +1,0 @@
-summary tests/golden/cases/errors-version-2.trace

@@ -1,0 +1,1 @@
+summary tests/golden/cases/errors-version-3.trace

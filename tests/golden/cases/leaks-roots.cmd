@@ -1,0 +1,1 @@
+leaks sample-traces/roots/roots.trace --from start --at request

@@ -1,0 +1,1 @@
+summary --format json sample-traces/roots/roots.trace

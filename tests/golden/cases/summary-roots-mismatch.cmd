@@ -1,0 +1,1 @@
+summary sample-traces/roots/root-mismatch.trace

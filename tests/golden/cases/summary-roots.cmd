@@ -1,0 +1,1 @@
+summary sample-traces/roots/roots.trace

@@ -1,0 +1,1 @@
+why sample-traces/roots/roots.trace 0x5000 --at request --format json
