@@ -2,6 +2,8 @@
 // stdout changes nothing (the verdict is the exit status).
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "refscope/analysis/check_gate.h"
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
@@ -16,7 +18,7 @@ namespace {
 struct CheckOptions {
   CommonOptions common;
   std::vector<std::string> by;
-  std::string fail_on = "unowned,cyclic";
+  std::optional<std::string> fail_on;  // default: unowned,cyclic; under --repeat, every kind
   std::optional<uint64_t> max_objects, max_bytes;
   std::vector<std::string> suppressions;
   std::string baseline, write_baseline;
@@ -54,7 +56,8 @@ int run_check(const CheckOptions& o) {
   GroupBy by = parse_group_by(o.by);
   std::vector<std::string> by_names = group_by_names(by);
   GateLimits limits;
-  limits.fail_on = parse_kinds_list(o.fail_on);
+  // Under --repeat, growth of any kind in every iteration is a leak, as regrtest -R counts every reference.
+  limits.fail_on = parse_kinds_list(o.fail_on.value_or(o.repeat.empty() ? "unowned,cyclic" : "all"));
   limits.max_objects = o.max_objects;
   limits.max_bytes = o.max_bytes;
   if (!o.repeat.empty() && !o.common.at.empty())
@@ -135,7 +138,7 @@ void add_check_command(CLI::App& app, CommandRun& selected) {
   add_anomaly_option(cmd, o->common);
   cmd->add_option("--fail-on", o->fail_on,
                   "Leak kinds that fail the gate, a comma list of unowned, retained, indirect, cyclic or all "
-                  "(default unowned,cyclic)")
+                  "(default unowned,cyclic; with --repeat, all)")
       ->type_name("KINDS");
   cmd->add_option("--max-objects", o->max_objects,
                   "Fail when more objects than N count (without --max-objects and --max-bytes: any)")

@@ -25,6 +25,8 @@ class State:
     def __init__(self):
         self.objs = {}
         self.types = {0: "?"}
+        self.roots = {}        # named root id -> name (format 2)
+        self.root_refs = {}    # named root id -> Counter of addresses it holds
         self.markers = []
         self.anomalies = collections.Counter()
         self.meta = {}
@@ -33,11 +35,17 @@ class State:
     def type_name(self, addr):
         return self.types.get(self.objs[addr].type, "?")
 
-    def roots(self):
-        return [a for a, o in self.objs.items() if o.immortal or o.external() > 0]
+    def root_objects(self):
+        """Objects that are roots: immortal, with external references, or held by a named root."""
+        held = {a for refs in self.root_refs.values() for a, n in refs.items() if n > 0 and a in self.objs}
+        return [a for a, o in self.objs.items() if o.immortal or o.external() > 0 or a in held]
+
+    def holders(self, addr):
+        """Names of the named roots holding addr."""
+        return sorted(self.roots[r] for r, refs in self.root_refs.items() if refs.get(addr, 0) > 0)
 
     def reachable(self):
-        seen = set(self.roots())
+        seen = set(self.root_objects())
         stack = list(seen)
         while stack:
             o = self.objs[stack.pop()]
@@ -53,6 +61,8 @@ class State:
 
 def _free(st, addr):
     o = st.objs.pop(addr)
+    for refs in st.root_refs.values():
+        refs.pop(addr, None)
     for t, m in o.out.items():
         if t in st.objs:
             to = st.objs[t]
@@ -125,6 +135,31 @@ def _replay_lines(st, lines, until, occurrence):
                 st.anomalies["address-reused"] += 1
                 _free(st, addr)
             st.objs[addr] = Obj(int(f[2]), lineno)
+        elif kind == "N":
+            root, _, name = rest.partition(" ")
+            st.roots[int(root)] = name.strip()
+            st.root_refs.setdefault(int(root), collections.Counter())
+        elif kind in ("P", "U"):
+            addr, root = int(f[0], 16), int(f[1])
+            o = st.objs.get(addr)
+            if o is None:
+                st.anomalies["unknown-object"] += 1
+                continue
+            if o.immortal:
+                continue
+            refs = st.root_refs[root]
+            if kind == "P":
+                refs[addr] += 1
+                o.held += 1
+                o.rc += 1
+            elif refs[addr] > 0:
+                refs[addr] -= 1
+                o.held -= 1
+                o.rc = max(0, o.rc - 1)
+            else:
+                st.anomalies["owner-mismatch"] += 1
+                if o.external() > 0:
+                    o.rc -= 1
         elif kind in ("I", "D"):
             _ref(st, kind, int(f[0], 16), int(f[1], 16) if len(f) > 1 else None)
         elif kind == "F":

@@ -5,7 +5,7 @@
     with refscope_record.start("app.trace.zst"):      # or run under `refscope record`
         refscope_record.mark("warm")                 # a checkpoint, then marker `warm`
         work()
-        refscope_record.mark("done")
+        refscope_record.mark("done", collect=True)   # gc.collect() first: no cyclic garbage left
 
     $ refscope leaks --from warm --to done app.trace.zst
 
@@ -62,11 +62,11 @@ class Recording:
     def __init__(self, path):
         self.path = path
 
-    def mark(self, label):
-        mark(label)
+    def mark(self, label, *, collect=False):
+        mark(label, collect=collect)
 
-    def stop(self):
-        stop()
+    def stop(self, *, collect=False):
+        stop(collect=collect)
 
     def __enter__(self):
         return self
@@ -113,12 +113,18 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
     return Recording(real_path)
 
 
-def stop(label="stop"):
-    """A last checkpoint (marker `label`), then the trace is closed. Does nothing when not recording."""
+def stop(label="stop", *, collect=False):
+    """A last checkpoint (marker `label`), then the trace is closed. Does nothing when not recording.
+
+    collect: run the cyclic garbage collector first, so the last checkpoint does not see garbage it has not
+    reached yet.
+    """
     if not _native.is_active():
         if _state["path"] is not None:
             _finish()
         return
+    if collect:
+        gc.collect()
     _native.checkpoint(label)
     _finish()
 
@@ -132,10 +138,18 @@ def _finish():
     _state["path"] = None
 
 
-def mark(label):
-    """A checkpoint, then a marker `label` (refscope's --at/--from/--to LABEL). A no-op when not recording."""
+def mark(label, *, collect=False):
+    """A checkpoint, then a marker `label` (refscope's --at/--from/--to LABEL). A no-op when not recording.
+
+    collect: run the cyclic garbage collector first (gc.collect(), as regrtest -R does before it counts), so that
+    cyclic garbage the collector has not reached yet is not taken for a leak. Marks a leak gate measures at
+    (`refscope check --repeat LABEL`, `--at LABEL`) should collect; it changes when finalizers run, so it is off
+    by default.
+    """
     if not isinstance(label, str):
         raise TypeError("refscope_record.mark: the label is a str, not %s" % type(label).__name__)
+    if collect and _native.is_active():
+        gc.collect()
     _native.checkpoint(label)
 
 
@@ -144,8 +158,10 @@ def is_recording():
 
 
 def _at_exit():
+    # The interpreter's finalization collects garbage next (when the collector is enabled): the last checkpoint
+    # sees the heap as it will.
     if _state["path"] is not None:
-        stop("exit")
+        stop("exit", collect=gc.isenabled())
 
 
 def _after_fork_child():
