@@ -367,8 +367,7 @@ class LeakGate:
         while run < done + count:
             run += 1
             self._run_once(item, nextitem, run)
-            gc.collect()
-            self.recorder.mark(_leak_gate.RUN_LABEL)
+            self.recorder.mark(_leak_gate.RUN_LABEL, collect=True)
 
     def _run_once(self, item, nextitem, run):
         harness = _HarnessState(item)
