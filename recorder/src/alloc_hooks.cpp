@@ -158,19 +158,22 @@ void Recorder::on_free(void* block) {
     if (find_object(addr, size, true, found)) {
       write_alloc_and_free(addr + found.offset, size, found.type, site);
       if (found.is_metatype) types_.forget(addr + found.offset);
+      if (found.is_code) stacks_.forget_code(addr);
     }
     return;
   }
   Block* b = blocks_.find(addr);
-  if (b == nullptr) return;  // allocated before the recording, or by a checkpoint
+  if (b == nullptr) {
+    // Allocated before the recording, or by a checkpoint: a code object among them may be a stack key.
+    stacks_.forget_code(addr);
+    return;
+  }
   switch (b->state) {
     case BlockState::Pending: {
       // Born and gone between two checkpoints: the trace gets both records now that the type can be read.
-      bool is_metatype = false;
-      if (identify(*b, true, &is_metatype)) {
+      if (identify(*b, true)) {
         write_alloc_and_free(b->object(), b->size, b->type, b->site);
-        b->state = BlockState::Live;
-        if (is_metatype) types_.forget(b->object());
+        forget_if_type(*b);
       }
       break;
     }
@@ -217,7 +220,9 @@ void Recorder::on_realloc(void* old_block, void* block, size_t size) {
 // An object starts 0, 16 (after the collector's header) or 32 bytes (after the managed dict/weakref pointers too)
 // into its block. A candidate is accepted only if its refcount fits (0 while being freed, at least 1 while live),
 // its type pointer is a validated type, and that type's own layout puts the object exactly there and fits in the
-// block. Blocks that hold no object fail one of these.
+// block: at least the type's basic size, or for a str the size its own header gives (a compact str is smaller
+// than str's tp_basicsize: checked against that, every ASCII str under 31 characters went unseen on 3.11).
+// Blocks that hold no object fail one of these.
 bool Recorder::find_object(uintptr_t addr, uint64_t size, bool being_freed, ObjectFound& found) {
   static constexpr uint32_t kOffsets[] = {0, 16, 32};
   for (uint32_t off : kOffsets) {
@@ -230,26 +235,29 @@ bool Recorder::find_object(uintptr_t addr, uint64_t size, bool being_freed, Obje
     if (being_freed ? refcount != 0 : refcount <= 0) continue;
     const HotType* info = types_.lookup(type);
     if (info == nullptr) continue;
-    if (info->preheader != off || off + info->basicsize > size) continue;
+    if (info->preheader != off || off + info->min_size > size) continue;
+    if (info->is_str && !TypeRegistry::str_fits(object, size - off)) continue;
     found.offset = off;
     found.type = info->id;
     found.is_metatype = info->is_metatype;
+    found.is_code = info->is_code;
     return true;
   }
   return false;
 }
 
-bool Recorder::identify(Block& b, bool being_freed, bool* is_metatype) {
+bool Recorder::identify(Block& b, bool being_freed) {
   ObjectFound found;
   if (!find_object(b.addr, b.size, being_freed, found)) return false;
   b.offset = found.offset;
   b.type = found.type;
-  if (is_metatype != nullptr) *is_metatype = found.is_metatype;
   return true;
 }
 
 void Recorder::forget_if_type(const Block& b) {
-  if (types_.info(b.type).is_metatype) types_.forget(b.object());
+  const TypeInfo& info = types_.info(b.type);
+  if (info.is_metatype) types_.forget(b.object());
+  if (info.is_code) stacks_.forget_code(b.object());
 }
 
 // The object in a Live block is gone: `F`, and no later checkpoint may name it again.

@@ -1,7 +1,8 @@
 // A checkpoint: the heap as it is now, written as the differences from the last one (a `@ refs sampled` trace).
 //
 //   1. Every block the table knows: a Pending block that holds an object gets its `A`; a Live object whose
-//      refcount is 0 waits on a freelist (3.11) and gets its `F`.
+//      refcount is 0 died unreported and gets its `F`; a Dead block kept by a freelist that holds a live object
+//      again gets an `A` for that new object (site unknown).
 //   2. The reference graph: gc.get_objects() gives every object the collector tracks; each one's tp_traverse
 //      gives its referents, and untracked tuples and dicts reached that way are traversed too.
 //   3. Objects of the graph the trace does not know yet get their `A` (objects older than the recording,
@@ -15,6 +16,7 @@
 // allocations (the list from gc.get_objects) are not recorded.
 #include <algorithm>
 
+#include "float_freelist.h"
 #include "record_format.h"
 #include "ref_tracer.h"
 #include "recorder.h"
@@ -37,6 +39,19 @@ int64_t observed_refcount(PyObject* op) {
 #endif
 }
 
+// gc.get_objects(), looked up each time in sys.modules (a reference kept to it would show in its refcount) and
+// without the import machinery, which could run Python code and so let another thread run in mid-checkpoint.
+PyObject* all_tracked_objects() {
+  PyObject* modules = PyImport_GetModuleDict();
+  PyObject* gc = modules != nullptr && PyDict_Check(modules) ? PyDict_GetItemString(modules, "gc") : nullptr;
+  if (gc == nullptr || !PyModule_Check(gc)) return nullptr;
+  PyObject* get_objects = PyObject_GetAttrString(gc, "get_objects");
+  if (get_objects == nullptr) return nullptr;
+  PyObject* roots = PyCFunction_Check(get_objects) ? PyObject_CallNoArgs(get_objects) : nullptr;
+  Py_DECREF(get_objects);
+  return roots;
+}
+
 }  // namespace
 
 class CheckpointWalk {
@@ -54,6 +69,14 @@ class CheckpointWalk {
         }
       } else if (b->state == BlockState::Live && readable(*b)) {
         if (Py_REFCNT(reinterpret_cast<PyObject*>(b->object())) == 0) r_.kill(*b);
+      } else if (b->state == BlockState::Dead && !(b->flags & kGuessed)) {
+        // Its object died and went to a freelist (dealloc_hooks.cpp): one alive there now is a new object,
+        // handed out at some unknown point since.
+        if (r_.identify(*b, false)) {
+          b->site = 0;
+          b->flags |= kNew;
+          r_.write_alloc(*b);
+        }
       }
     }
   }
@@ -83,23 +106,22 @@ class CheckpointWalk {
       uint32_t id = r_.types_.id_of(Py_TYPE(op));
       const TypeInfo& info = r_.types_.info(id);
       auto object = reinterpret_cast<uintptr_t>(op);
-      Block* b = r_.blocks_.find(object - info.preheader);
+      uint32_t preheader = TypeRegistry::preheader_of(op, info);
+      Block* b = r_.blocks_.find(object - preheader);
       if (b != nullptr && b->state == BlockState::Live && b->object() != object) {
         r_.kill(*b);
       }
       if (b == nullptr) {
         bool created = false;
-        b = r_.blocks_.insert(object - info.preheader, created);
-        Py_ssize_t items = info.itemsize != 0 ? Py_SIZE(op) : 0;
-        if (items < 0) items = -items;
-        b->size = info.preheader + info.basicsize + static_cast<uint64_t>(items) * info.itemsize;
+        b = r_.blocks_.insert(object - preheader, created);
+        b->size = TypeRegistry::block_size_of(op, info);
         b->flags = kGuessed;
         b->site = 0;
       } else if (b->state == BlockState::Dead) {
         b->site = 0;  // reused from a freelist at some unknown point since the last checkpoint
       }
       if (b->state != BlockState::Live) {
-        b->offset = info.preheader;
+        b->offset = preheader;
         b->type = id;
         b->flags |= kNew;
         r_.write_alloc(*b);
@@ -170,7 +192,7 @@ class CheckpointWalk {
   Block* find_live(uintptr_t object) {
     auto* op = reinterpret_cast<PyObject*>(object);
     uint32_t id = r_.types_.id_of(Py_TYPE(op));
-    Block* b = r_.blocks_.find(object - r_.types_.info(id).preheader);
+    Block* b = r_.blocks_.find(object - TypeRegistry::preheader_of(op, r_.types_.info(id)));
     return b != nullptr && b->state == BlockState::Live && b->object() == object ? b : nullptr;
   }
 
@@ -237,10 +259,11 @@ void Recorder::checkpoint(const std::string& label) {
   }
   suspended_ = true;
   int gc_was_enabled = PyGC_Disable();
+  refscope_float_freelist_close();  // in case a collection reopened it behind the callback's back
   nursery_flush();  // the walk looks at every Pending block in the table
   CheckpointWalk walk(*this);
   walk.introduce_table_blocks();
-  PyObject* roots = PyObject_CallNoArgs(get_objects_);
+  PyObject* roots = all_tracked_objects();
   if (roots == nullptr || !PyList_Check(roots)) {
     PyErr_Clear();
     Py_XDECREF(roots);

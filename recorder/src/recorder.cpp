@@ -5,6 +5,8 @@
 #include <chrono>
 #include <unistd.h>
 
+#include "dealloc_hooks.h"
+#include "float_freelist.h"
 #include "python_text.h"
 #include "record_format.h"
 #include "ref_tracer.h"
@@ -36,19 +38,6 @@ Recorder::~Recorder() { stop(); }
 
 bool Recorder::start(const Options& options, std::string& error) {
   options_ = options;
-  PyObject* gc = PyImport_ImportModule("gc");
-  if (gc == nullptr) {
-    PyErr_Clear();
-    error = "cannot import gc";
-    return false;
-  }
-  get_objects_ = PyObject_GetAttrString(gc, "get_objects");
-  Py_DECREF(gc);
-  if (get_objects_ == nullptr) {
-    PyErr_Clear();
-    error = "gc.get_objects is missing";
-    return false;
-  }
   if (!writer_.open(options.path, options.zstd_level, options.max_bytes, error)) return false;
   writer_.set_on_stop(writer_stopped, this);
   write_header();
@@ -63,6 +52,13 @@ bool Recorder::start(const Options& options, std::string& error) {
       use_nursery_ = false;
     }
     if (taken) warn("the reference tracer is taken (tracemalloc?); freelist reuse is seen at checkpoints only");
+  }
+  // Freelists: floats are closed for the recording; the other types' deaths are seen by their deallocators
+  // (unless the tracer sees them).
+  refscope_float_freelist_close();
+  if (!tracer_installed_) {
+    install_dealloc_hooks();
+    dealloc_hooks_installed_ = true;
   }
   if (options.checkpoint_signal > 0) {
     struct sigaction current {};
@@ -85,11 +81,17 @@ std::string Recorder::stop() {
   active_ = false;
   if (tracer_installed_) uninstall_ref_tracer();
   tracer_installed_ = false;
+  restore_interpreter();
   uninstall_hooks();
   writer_.close();
-  std::string error = writer_.error();
-  Py_CLEAR(get_objects_);
-  return error;
+  return writer_.error();
+}
+
+// What the recording changed in the interpreter besides the allocator and the tracer goes back as it was.
+void Recorder::restore_interpreter() {
+  if (dealloc_hooks_installed_) uninstall_dealloc_hooks();
+  dealloc_hooks_installed_ = false;
+  refscope_float_freelist_reopen();
 }
 
 void Recorder::stop_from_writer() {
@@ -140,6 +142,9 @@ void Recorder::gc_started(long generation) {
 
 void Recorder::gc_finished(long collected, long uncollectable) {
   if (!active_) return;
+  // A full collection clears the freelists, which reopens the float one: closed again before anything else
+  // runs (the recorder's callback comes first in gc.callbacks).
+  refscope_float_freelist_close();
   char* p = writer_.reserve(kMaxFixedRecord);
   p = put_text(p, "g ");
   p = put_dec(p, static_cast<uint64_t>(collected < 0 ? 0 : collected));
@@ -188,6 +193,7 @@ void Recorder::after_fork_child(const std::string* new_path) {
     hooks_installed_ = hooks_installed_ && !uninstall_hooks();
     if (tracer_installed_) uninstall_ref_tracer();
     tracer_installed_ = false;
+    restore_interpreter();
     return;
   }
   // A new trace that starts from nothing: everything the parent's trace knew is unknown to this one.

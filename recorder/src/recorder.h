@@ -9,7 +9,8 @@
 // Life of a block (BlockTable): an allocation makes it Pending (no record yet: the object's type is not set when
 // the allocator returns). It becomes Live when the trace gets its `A`: when the tracer reports the object created
 // (3.13+), when a checkpoint finds it, or just before its `F` when it is freed first. A Live object freed by the
-// allocator, destroyed for the tracer, or found with refcount 0 on a freelist gets its `F`.
+// allocator, destroyed for the tracer, or deallocated by a freelist type's deallocator (dealloc_hooks.cpp) gets
+// its `F` then; one found with refcount 0 at a checkpoint (a death nothing reported) gets it there.
 #include <Python.h>
 
 #include <atomic>
@@ -66,6 +67,7 @@ class Recorder {
   void on_realloc(void* old_block, void* block, size_t size);
   void on_create(PyObject* op);
   void on_destroy(PyObject* op);
+  void on_dealloc(PyObject* op);  // dealloc_hooks.cpp: an object of a freelist type dies
 
   bool checkpoint_requested() { return pending_checkpoint_.exchange(false); }
   void stop_from_writer();
@@ -83,10 +85,11 @@ class Recorder {
     uint32_t offset = 0;
     uint32_t type = 0;
     bool is_metatype = false;
+    bool is_code = false;
   };
   bool find_object(uintptr_t addr, uint64_t size, bool being_freed, ObjectFound& found);
-  // is_metatype, when given, says whether the object found is a type (whose address must then be forgotten).
-  bool identify(Block& b, bool being_freed, bool* is_metatype = nullptr);
+  bool identify(Block& b, bool being_freed);
+  // The object of a block that is being freed or destroyed: a type or a code object is forgotten.
   void forget_if_type(const Block& b);
   void kill(Block& b);
   // The nursery (alloc_hooks.cpp): Pending blocks of the recent allocations, direct-mapped.
@@ -107,6 +110,7 @@ class Recorder {
   void nursery_flush();
   void install_hooks();
   bool uninstall_hooks();
+  void restore_interpreter();
   void start_timer();
   void stop_timer();
   void warn(const std::string& message);
@@ -115,6 +119,7 @@ class Recorder {
   bool active_ = false;
   bool suspended_ = false;  // a checkpoint runs: its own allocations are not the program's
   bool hooks_installed_ = false;
+  bool dealloc_hooks_installed_ = false;
   bool tracer_installed_ = false;
   bool tracer_lost_reported_ = false;
   TraceWriter writer_;
@@ -135,7 +140,6 @@ class Recorder {
   std::thread* timer_ = nullptr;
   std::atomic<bool> timer_stop_{false};
   std::atomic<bool> pending_checkpoint_{false};
-  PyObject* get_objects_ = nullptr;  // gc.get_objects
 };
 
 // The one recording of this process (nullptr when none runs).

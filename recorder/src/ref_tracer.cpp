@@ -49,6 +49,7 @@ void Recorder::on_create(PyObject* op) {
   if (!active_ || suspended_) return;
   auto* type = Py_TYPE(op);
   uint32_t id = types_.id_of(type);
+  // The type's own preheader: a type object being created has no flags yet (static types are never created).
   uint32_t pre = types_.info(id).preheader;
   auto block = reinterpret_cast<uintptr_t>(op) - pre;
   nursery_take(block);
@@ -56,6 +57,7 @@ void Recorder::on_create(PyObject* op) {
   Block* b = blocks_.insert(block, created);
   if (created) {
     // Not from the hooked allocator (or before the recording): the size is the type's, the address a guess.
+    // The object's fields are not set yet (a str's length is not): the size is its type's basic size.
     b->size = static_cast<uint64_t>(type->tp_basicsize) + pre;
     b->flags = kGuessed;
   } else if (b->state == BlockState::Live) {
@@ -75,7 +77,7 @@ void Recorder::on_destroy(PyObject* op) {
   if (!active_) return;
   auto* type = Py_TYPE(op);
   uint32_t id = types_.id_of(type);
-  uint32_t pre = types_.info(id).preheader;
+  uint32_t pre = types_.info(id).preheader;  // static types are never destroyed
   nursery_take(reinterpret_cast<uintptr_t>(op) - pre);
   Block* b = blocks_.find(reinterpret_cast<uintptr_t>(op) - pre);
   if (b == nullptr) return;

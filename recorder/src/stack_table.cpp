@@ -2,22 +2,25 @@
 
 #include <Python.h>
 
-#include <string>
-
 #include "python_text.h"
 #include "record_format.h"
 
 namespace refscope::recorder {
 
 namespace {
-size_t hash_key(uint32_t parent, const void* code, int lasti) {
-  uint64_t h = reinterpret_cast<uintptr_t>(code) ^ (uint64_t{parent} << 40) ^ static_cast<uint64_t>(lasti) * 0x9E37;
+size_t hash_key(uint32_t parent, uintptr_t code, int lasti) {
+  uint64_t h = code ^ (uint64_t{parent} << 40) ^ static_cast<uint64_t>(lasti) * 0x9E37;
   return static_cast<size_t>((h * 0x9E3779B97F4A7C15ull) >> 24);
 }
+size_t cache_slot(uintptr_t code, int lasti) { return ((code >> 4) ^ static_cast<unsigned>(lasti)) & 1023; }
 constexpr int kMaxDepth = 128;
 }  // namespace
 
-StackTable::~StackTable() = default;  // code references are left to the interpreter's finalization
+StackTable::StackTable(TraceWriter& writer) : writer_(writer) {
+  nodes_.push_back(Node{});
+  keys_.push_back(Key{});  // id 0: "no key"
+  key_slots_.assign(1 << 12, 0);
+}
 
 uint32_t StackTable::current(int depth) {
   if (depth <= 0) return 0;
@@ -26,10 +29,11 @@ uint32_t StackTable::current(int depth) {
   int n = capture_frames(frames, depth);
   if (n == 0) return 0;
   if (n == 1) {
-    CacheEntry& c = cache_[(reinterpret_cast<uintptr_t>(frames[0].code) >> 4 ^ static_cast<unsigned>(frames[0].lasti)) & 1023];
-    if (c.code == frames[0].code && c.lasti == frames[0].lasti && c.node != 0) return c.node;
+    auto code = reinterpret_cast<uintptr_t>(frames[0].code);
+    CacheEntry& c = cache_[cache_slot(code, frames[0].lasti)];
+    if (c.code == code && c.lasti == frames[0].lasti && c.node != 0) return c.node;
     uint32_t node = intern(0, frames[0]);
-    c = CacheEntry{frames[0].code, frames[0].lasti, node};
+    c = CacheEntry{code, frames[0].lasti, node};
     return node;
   }
   uint32_t node = 0;
@@ -37,32 +41,98 @@ uint32_t StackTable::current(int depth) {
   return node;
 }
 
-uint32_t StackTable::intern(uint32_t parent, const FrameKey& key) {
-  size_t mask = slots_.size() - 1;
-  size_t i = hash_key(parent, key.code, key.lasti) & mask;
+uint32_t StackTable::intern(uint32_t parent, const FrameKey& frame) {
+  auto code = reinterpret_cast<uintptr_t>(frame.code);
+  size_t mask = key_slots_.size() - 1;
+  size_t i = hash_key(parent, code, frame.lasti) & mask;
   for (;;) {
-    uint32_t id = slots_[i];
+    uint32_t id = key_slots_[i];
     if (id == 0) break;
-    const Node& n = nodes_[id];
-    if (n.parent == parent && n.code == key.code && n.lasti == key.lasti) return id;
+    const Key& k = keys_[id];
+    if (k.code == code && k.parent == parent && k.lasti == frame.lasti) return k.node;
     i = (i + 1) & mask;
   }
-  auto id = static_cast<uint32_t>(nodes_.size());
-  Py_INCREF(static_cast<PyObject*>(key.code));
-  nodes_.push_back(Node{parent, key.code, key.lasti, false});
-  slots_[i] = id;
-  if (nodes_.size() * 2 > slots_.size()) grow();
-  return id;
+  // A frame not seen before: resolve it now, while its code object is alive (the frame holds it).
+  auto [it, added] = codes_.try_emplace(code, Code{0, 0});
+  if (added) it->second.names = names_of(frame.code);
+  auto line = static_cast<uint32_t>(line_of(frame.code, frame.lasti));
+  uint32_t node = node_for(parent, it->second.names, line);
+  auto key = static_cast<uint32_t>(keys_.size());
+  keys_.push_back(Key{parent, frame.lasti, code, node, it->second.first_key});
+  it->second.first_key = key;
+  key_slots_[i] = key;
+  if ((keys_.size() - dead_keys_) * 2 > key_slots_.size() || keys_.size() * 4 > key_slots_.size() * 3) {
+    rebuild_key_slots(key_slots_.size() * ((keys_.size() - dead_keys_) * 2 > key_slots_.size() ? 2 : 1));
+  }
+  return node;
 }
 
-void StackTable::grow() {
-  slots_.assign(slots_.size() * 2, 0);
-  size_t mask = slots_.size() - 1;
-  for (uint32_t id = 1; id < nodes_.size(); ++id) {
-    const Node& n = nodes_[id];
-    size_t i = hash_key(n.parent, n.code, n.lasti) & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = id;
+uint32_t StackTable::node_for(uint32_t parent, uint32_t names, uint32_t line) {
+  auto [it, added] = node_index_.try_emplace(NodeKey{parent, names, line}, 0);
+  if (added) {
+    it->second = static_cast<uint32_t>(nodes_.size());
+    nodes_.push_back(Node{parent, names, line, false});
+  }
+  return it->second;
+}
+
+uint32_t StackTable::names_of(void* code_object) {
+  auto* code = static_cast<PyCodeObject*>(code_object);
+  std::string function;
+  append_utf8(function, code->co_qualname, 512);
+  // FUNCTION is one field: blanks inside a qualified name (rare: `<lambda>` has none) become '_'.
+  sanitize_line(function);
+  for (char& c : function) {
+    if (c == ' ' || c == '\t') c = '_';
+  }
+  std::string file;
+  append_utf8(file, code->co_filename, 2048);
+  sanitize_line(file);
+  std::string text = function + ' ' + file;
+  auto [it, added] = names_index_.try_emplace(std::move(text), static_cast<uint32_t>(names_.size()));
+  if (added) names_.push_back(it->first);
+  return it->second;
+}
+
+void StackTable::forget_code_slow(uintptr_t address) {
+  auto it = codes_.find(address);
+  if (it == codes_.end()) return;
+  for (uint32_t k = it->second.first_key; k != 0; k = keys_[k].next_of_code) {
+    keys_[k].code = 0;  // never matches a frame again; its slot goes at the next rebuild
+    ++dead_keys_;
+  }
+  codes_.erase(it);
+  for (CacheEntry& c : cache_) {
+    if (c.code == address) c = CacheEntry{};
+  }
+  if (dead_keys_ * 2 > keys_.size() && keys_.size() > 4096) rebuild_key_slots(key_slots_.size());
+}
+
+// Drops the keys of freed code objects and rehashes the live ones into `capacity` slots.
+void StackTable::rebuild_key_slots(size_t capacity) {
+  if (dead_keys_ > 0) {
+    std::vector<uint32_t> renumber(keys_.size(), 0);
+    std::vector<Key> live;
+    live.reserve(keys_.size() - dead_keys_);
+    live.push_back(Key{});
+    for (uint32_t k = 1; k < keys_.size(); ++k) {
+      if (keys_[k].code == 0) continue;
+      renumber[k] = static_cast<uint32_t>(live.size());
+      live.push_back(keys_[k]);
+    }
+    for (Key& k : live) k.next_of_code = renumber[k.next_of_code];
+    for (auto& [code, entry] : codes_) entry.first_key = renumber[entry.first_key];
+    keys_.swap(live);
+    dead_keys_ = 0;
+  }
+  while ((keys_.size() * 2) > capacity) capacity *= 2;
+  key_slots_.assign(capacity, 0);
+  size_t mask = capacity - 1;
+  for (uint32_t id = 1; id < keys_.size(); ++id) {
+    const Key& k = keys_[id];
+    size_t i = hash_key(k.parent, k.code, k.lasti) & mask;
+    while (key_slots_[i] != 0) i = (i + 1) & mask;
+    key_slots_[i] = id;
   }
 }
 
@@ -76,28 +146,16 @@ void StackTable::write_chain(uint32_t node) {
 
 void StackTable::write_node(uint32_t id) {
   Node& node = nodes_[id];
-  auto* code = static_cast<PyCodeObject*>(node.code);
-  std::string function;
-  append_utf8(function, code->co_qualname, 512);
-  std::string file;
-  append_utf8(file, code->co_filename, 2048);
-  sanitize_line(file);
-  // FUNCTION is one field: blanks inside a qualified name (rare: `<lambda>` has none) become '_'.
-  sanitize_line(function);
-  for (char& c : function) {
-    if (c == ' ' || c == '\t') c = '_';
-  }
-  char* p = writer_.reserve(function.size() + file.size() + 64);
+  const std::string& names = names_[node.names];
+  char* p = writer_.reserve(names.size() + 64);
   p = put_text(p, "S ");
   p = put_dec(p, id);
   p = put_char(p, ' ');
   p = put_dec(p, node.parent);
   p = put_char(p, ' ');
-  p = put_dec(p, static_cast<uint64_t>(line_of(node.code, node.lasti)));
+  p = put_dec(p, node.line);
   p = put_char(p, ' ');
-  p = put_text(p, function);
-  p = put_char(p, ' ');
-  p = put_text(p, file);
+  p = put_text(p, names);
   p = put_char(p, '\n');
   writer_.commit(p);
   node.written = true;

@@ -23,12 +23,27 @@ bool safe_read(void* out, uintptr_t address, size_t n) {
 
 bool plausible_pointer(uintptr_t p) { return p >= 4096 && p < (uintptr_t{1} << 47) && (p & 7) == 0; }
 
+// The type's `__module__` from its dict, read without making or keeping a reference: a key object held for the
+// lookup would show in that str's refcount, and this runs inside the allocator's free hook.
+PyObject* module_name_of(PyTypeObject* type) {
+  PyObject* dict = type->tp_dict;
+  if (dict == nullptr || !PyDict_Check(dict)) return nullptr;
+  Py_ssize_t pos = 0;
+  PyObject* key = nullptr;
+  PyObject* value = nullptr;
+  while (PyDict_Next(dict, &pos, &key, &value)) {
+    if (PyUnicode_Check(key) && PyUnicode_CompareWithASCIIString(key, "__module__") == 0) {
+      return PyUnicode_Check(value) ? value : nullptr;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 TypeRegistry::TypeRegistry(TraceWriter& writer) : writer_(writer), rejected_(kRejectSlots, 0) {
   infos_.emplace_back();  // id 0: unknown
   rehash(1024);
-  module_key_ = PyUnicode_InternFromString("__module__");
 }
 
 uint32_t TypeRegistry::preheader_of(unsigned long tp_flags) {
@@ -39,6 +54,32 @@ uint32_t TypeRegistry::preheader_of(unsigned long tp_flags) {
   if (tp_flags & Py_TPFLAGS_MANAGED_DICT) bytes += 16;
 #endif
   return bytes;
+}
+
+uint64_t TypeRegistry::block_size_of(PyObject* op, const TypeInfo& info) {
+  if (info.is_metatype && !(reinterpret_cast<PyTypeObject*>(op)->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+    return sizeof(PyTypeObject);  // a static type: a C variable of exactly this size
+  }
+  if (info.is_str && PyUnicode_IS_COMPACT(op)) {
+    uint64_t header = PyUnicode_IS_ASCII(op) ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject);
+    return header + (static_cast<uint64_t>(PyUnicode_GET_LENGTH(op)) + 1) * PyUnicode_KIND(op);
+  }
+  Py_ssize_t items = info.itemsize != 0 ? Py_SIZE(op) : 0;
+  if (items < 0) items = -items;  // an int's sign
+  return info.preheader + info.basicsize + static_cast<uint64_t>(items) * info.itemsize;
+}
+
+bool TypeRegistry::str_fits(const char* object, uint64_t size) {
+  if (size < sizeof(PyASCIIObject)) return false;
+  PyASCIIObject head;
+  std::memcpy(static_cast<void*>(&head), object, sizeof head);
+  if (!head.state.compact) return size >= sizeof(PyUnicodeObject);
+  unsigned kind = head.state.kind;
+  if (kind != 1 && kind != 2 && kind != 4) return false;
+  if (head.state.ascii && kind != 1) return false;
+  if (head.length < 0 || static_cast<uint64_t>(head.length) > size) return false;
+  uint64_t header = head.state.ascii ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject);
+  return header + (static_cast<uint64_t>(head.length) + 1) * kind <= size;
 }
 
 void TypeRegistry::rehash(size_t capacity) {
@@ -99,8 +140,10 @@ const HotType* TypeRegistry::lookup_slow(uintptr_t candidate) {
   HotType& h = hot_[hot_slot(candidate)];
   h.ptr = candidate;
   h.id = id;
-  h.basicsize = info.basicsize;
+  h.min_size = info.min_size;
   h.preheader = info.preheader;
+  h.is_str = info.is_str;
+  h.is_code = info.is_code;
   h.is_metatype = info.is_metatype;
   return &h;
 }
@@ -134,18 +177,16 @@ uint32_t TypeRegistry::add(PyTypeObject* type) {
   info.preheader = preheader_of(type->tp_flags);
   info.basicsize = static_cast<uint32_t>(type->tp_basicsize);
   info.itemsize = static_cast<uint32_t>(type->tp_itemsize);
+  info.is_str = type == &PyUnicode_Type;
+  info.is_code = type == &PyCode_Type;
+  info.min_size = info.is_str ? static_cast<uint32_t>(sizeof(PyASCIIObject) + 1) : info.basicsize;
   info.is_metatype = (type->tp_flags & Py_TPFLAGS_TYPE_SUBCLASS) != 0;
   info.has_freelist = type == &PyFloat_Type || type == &PyTuple_Type || type == &PyList_Type ||
                       type == &PyDict_Type;
   if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
     auto* heap = reinterpret_cast<PyHeapTypeObject*>(type);
-    PyObject* module = nullptr;
-    PyObject* dict = type->tp_dict;
-    if (dict != nullptr && PyDict_Check(dict) && module_key_ != nullptr) {
-      module = PyDict_GetItemWithError(dict, module_key_);
-      if (module == nullptr) PyErr_Clear();
-    }
-    if (module != nullptr && PyUnicode_Check(module)) {
+    PyObject* module = module_name_of(type);
+    if (module != nullptr) {
       append_utf8(info.name, module);
       info.name += '.';
     }

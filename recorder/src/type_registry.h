@@ -21,6 +21,11 @@ struct TypeInfo {
   uint32_t preheader = 0;  // bytes before the object in its block: GC header, managed dict/weakref pointers
   uint32_t basicsize = 0;
   uint32_t itemsize = 0;
+  // The smallest an instance can be, from the object's start: basicsize, except for str, whose compact forms
+  // (nearly every str) end with their characters right after a header shorter than tp_basicsize.
+  uint32_t min_size = 0;
+  bool is_str = false;
+  bool is_code = false;        // code objects: freeing one must forget the stack keys that name it
   bool is_metatype = false;    // its instances are types (so freeing one must forget that type)
   bool has_freelist = false;   // instances may wait on a freelist with refcount 0 (no free is seen)
   bool written = false;        // its `T` record is in the current trace
@@ -33,8 +38,10 @@ struct TypeInfo {
 struct HotType {
   uintptr_t ptr = 0;
   uint32_t id = 0;  // 0: empty entry
-  uint32_t basicsize = 0;
+  uint32_t min_size = 0;
   uint32_t preheader = 0;
+  bool is_str = false;
+  bool is_code = false;
   bool is_metatype = false;
 };
 
@@ -62,6 +69,18 @@ class TypeRegistry {
 
   // Bytes before an object of this type in its block.
   static uint32_t preheader_of(unsigned long tp_flags);
+  // Bytes before this object in its block: its type's preheader, except for the static types, which are C
+  // variables with no collector header in front (their type, `type`, says GC all the same). Without this, a
+  // static type and the static object 16 bytes before it (3.12: NotImplemented and its type) claimed one block.
+  static uint32_t preheader_of(PyObject* op, const TypeInfo& info) {
+    if (info.is_metatype && !(reinterpret_cast<PyTypeObject*>(op)->tp_flags & Py_TPFLAGS_HEAPTYPE)) return 0;
+    return info.preheader;
+  }
+  // The size of the block of a live object whose allocation was not seen: preheader and the object's own size.
+  static uint64_t block_size_of(PyObject* op, const TypeInfo& info);
+  // Whether the `size` bytes from `object` hold a whole str, as its header says (the type is already known to
+  // be exactly str).
+  static bool str_fits(const char* object, uint64_t size);
 
  private:
   uint32_t find(uintptr_t ptr) const;
@@ -85,7 +104,6 @@ class TypeRegistry {
   size_t used_ = 0;
   static constexpr size_t kRejectSlots = 4096;
   std::vector<uintptr_t> rejected_;
-  PyObject* module_key_ = nullptr;  // "__module__"
   uintptr_t last_ptr_ = 0;  // the last type validated, and its id: frees come in runs of one type
   uint32_t last_id_ = 0;
   HotType hot_[64];

@@ -102,7 +102,9 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
     _native.start(real_path, **options)
     _state.update(pattern=os.fspath(pattern), path=real_path, options=options)
     if _native.gc_callback not in gc.callbacks:
-        gc.callbacks.append(_native.gc_callback)
+        # First: a full collection clears CPython's freelists, and the recorder must close the float one again
+        # before any other callback can free a float.
+        gc.callbacks.insert(0, _native.gc_callback)
     if not _state["hooks"]:
         atexit.register(_at_exit)
         if hasattr(os, "register_at_fork"):
