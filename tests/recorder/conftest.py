@@ -2,8 +2,8 @@
 compare refscope's answers (and an independent replay, trace_model.py) with what CPython itself says.
 
 Environment: REFSCOPE_BUILD_DIR (default: build-rec beside tests/) holds the refscope binary and recorder/X.Y/.
-REFSCOPE_TEST_PYTHONS is a :-list of interpreters (default /usr/bin/python3 and pyenv's 3.13.0 when a recorder
-was built for it).
+REFSCOPE_TEST_PYTHONS is a :-list of interpreters (default /usr/bin/python3 and pyenv's 3.12.1 and 3.13.0, each
+when a recorder was built for its version).
 """
 import json
 import os
@@ -17,7 +17,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("REFSCOPE_BUILD_DIR", os.path.join(ROOT, "build-rec"))
 REFSCOPE = os.path.join(BUILD, "refscope")
 
-DEFAULT_PYTHONS = ["/usr/bin/python3", "/root/.pyenv/versions/3.13.0/bin/python3"]
+DEFAULT_PYTHONS = ["/usr/bin/python3", "/root/.pyenv/versions/3.12.1/bin/python3",
+                   "/root/.pyenv/versions/3.13.0/bin/python3"]
 
 
 def _version(python):
