@@ -247,7 +247,8 @@ void add_record_command(CLI::App& app, CommandRun& selected) {
                   "Signal that asks the program for a checkpoint: USR1, USR2, HUP, WINCH, URG or none (default USR2)")
       ->type_name("SIG");
   cmd->add_flag("--no-ref-tracer", o->no_ref_tracer,
-                "On Python 3.13+, do not use PyRefTracer (freelist reuse is then seen at checkpoints only)");
+                "On Python 3.13+, do not use PyRefTracer (as on 3.12: an object reused from a freelist is then "
+                "seen at the next checkpoint, without its site)");
   cmd->add_option("command", o->command, "The interpreter and its arguments, after --")->type_name("PYTHON ARGS");
   cmd->callback([&selected, o] { selected = [o] { return run_record(*o); }; });
 }

@@ -226,6 +226,34 @@ def test_deep_nesting_is_still_freed_by_the_trashcan_and_hooks_go_when_recording
         assert all(facts["changed"]), facts  # 3.13's reference tracer sees these deaths instead
 
 
+def test_a_tuple_recycled_by_the_freelist_is_not_the_dead_one(python, record):
+    # The cause of the external-negative anomalies seen on real programs: a tuple that held a dict died onto the
+    # freelist unseen; the next tuple CPython handed out at its address was taken for it, and as the walk did not
+    # reach the newcomer, the dead tuple's reference to the dict lived on in the model.
+    r = record(python, """
+        import gc, json, refscope_record
+        def run():
+            d = {"k": [1]}
+            keep = [d]
+            holder = (d, "x")                  # owns d at marker a
+            refscope_record.mark("a")
+            del holder                         # dies: its memory goes to the 2-tuple freelist
+            n = len(keep)
+            t = (n, n + 1)                     # handed out at the dead tuple's address
+            gc.collect()                       # untracks t (it holds only ints)
+            refscope_record.mark("b")
+            return {"t": id(t), "d": id(d)}
+        print(json.dumps(run()))
+    """)
+    assert r.returncode == 0, r.stderr
+    facts = r.facts()
+    a = trace_model.replay(r.trace, until="a")
+    b = trace_model.replay(r.trace, until="b")
+    assert not b.anomalies, b.anomalies
+    if facts["t"] in a.objs:  # the freelist did hand the dead tuple's address out again
+        assert b.objs.get(facts["t"]) is None or b.objs[facts["t"]].line > a.objs[facts["t"]].line
+
+
 # --- 5, 6. Clean programs give clean traces ----------------------------------------------------------------------
 
 def test_threads_allocating_under_periodic_checkpoints_give_no_anomaly(python, record):
