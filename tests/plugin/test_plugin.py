@@ -12,11 +12,14 @@ ORDINARY = ["test_json_round_trip", "test_re_cache_fills_once", "test_lru_cache_
             "test_parametrized[1-1]", "test_parametrized[[2]-expected1]", "test_module_fixture",
             "test_asyncio_run", "test_items", "test_data"]
 
-# What the recorder reports wrongly today on 3.13.0 (a recorder problem, not the plugin's; see the trace format's
-# issue list): strs made by io.TextIOWrapper(encoding=...) look alive and unowned after they are gone, so the
-# tests whose runs make text files or capture output are failed. Each may fail only that way.
+# What the recorder reports wrongly today on 3.11 and 3.13.0 (a recorder problem, not the plugin's): short strs
+# that C statics hold (CPython's type attribute cache keeps the names it looked up; the codec machinery keeps
+# normalized encoding names) show as unowned until the heap walk names those holders, so the tests whose runs
+# make text files, capture output or look attributes up by made names are failed. Each may fail only that way.
+# (Before the recorder saw short strs on 3.11, it did not see these either.)
 KNOWN_FALSE_ALARMS = {
-    "3.13": {"test_output_logging_and_warnings", "test_tmp_path"},
+    "3.11": {"test_output_logging_and_warnings", "test_tmp_path", "test_asyncio_run"},
+    "3.13": {"test_output_logging_and_warnings", "test_tmp_path", "test_asyncio_run"},
 }
 
 
