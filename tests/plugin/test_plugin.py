@@ -10,7 +10,7 @@ from conftest import MAIN_PYTHON, SUITE, leak_line, refscope_json, version_of
 ORDINARY = ["test_json_round_trip", "test_re_cache_fills_once", "test_lru_cache_fills_once",
             "test_handled_exceptions", "test_lazy_import", "test_output_logging_and_warnings", "test_tmp_path",
             "test_parametrized[1-1]", "test_parametrized[[2]-expected1]", "test_module_fixture",
-            "test_asyncio_run", "test_items", "test_data"]
+            "test_asyncio_run", "test_lookups_by_made_names", "test_items", "test_data"]
 
 # What the recorder reports wrongly today on 3.11 and 3.13.0 (a recorder problem, not the plugin's): short strs
 # that C statics hold (CPython's type attribute cache keeps the names it looked up; the codec machinery keeps

@@ -1,6 +1,7 @@
 """Ordinary tests: each fills caches the first time it runs, none leaks. The leak gate passes them all."""
 import asyncio
 import functools
+import itertools
 import json
 import logging
 import re
@@ -71,6 +72,18 @@ def test_asyncio_run():
         await asyncio.sleep(0)
         return 2 * x
     assert asyncio.run(double(21)) == 42
+
+
+NAMES = itertools.count()
+
+
+class Options:
+    verbose = False
+
+
+def test_lookups_by_made_names():
+    # CPython's method cache keeps each name looked up; the gate clears it, as regrtest -R does
+    assert all(getattr(Options, "option_%d" % next(NAMES), None) is None for _ in range(20))
 
 
 class TestInClass:
