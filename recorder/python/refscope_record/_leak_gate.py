@@ -98,7 +98,7 @@ class Group:
 
     def __init__(self, data):
         self.type = data["type"]
-        self.site = data["site"]
+        self.site = data["site"] or "?"  # no site known: a freelist reuse on 3.11, say
         self.kind = data["kind"]
         self.objects = data.get("counted_objects") or data.get("measured_objects") or data["objects"]
         self.bytes = data.get("counted_bytes") or data.get("measured_bytes") or data["bytes"]
@@ -181,7 +181,7 @@ class Refscope:
                            measured_to(verdict), "--limit", "0"])
         wanted = {g.key(): g for g in verdict.groups}
         for obj in data.get("objects", []):
-            group = wanted.get((obj["type"], obj["site"], obj["kind"]))
+            group = wanted.get((obj["type"], obj["site"] or "?", obj["kind"]))
             if group is None:
                 continue
             if group.example is None:

@@ -230,6 +230,7 @@ class LeakGate:
         self.refscope = Refscope(self.binary, suppressions)
         self.keep_dir = _path_setting(config, "refscope_keep") or os.path.join(self.rootdir, "refscope-traces")
         self.work_dir = None
+        self.doctest_globs = None
         self.judged = self.run_again = self.failed = 0
         self.seconds = 0.0
         self.kept = []
@@ -294,6 +295,9 @@ class LeakGate:
             return None  # pytest's own protocol
         ihook = item.ihook
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        # doctest clears a doctest's namespace when it has run it: the runs added get it back as it was.
+        dtest = getattr(item, "dtest", None)
+        self.doctest_globs = dict(dtest.globs) if isinstance(getattr(dtest, "globs", None), dict) else None
         reports = runtestprotocol(item, log=False, nextitem=nextitem)
         calls = [r for r in reports if r.when == "call"]
         if calls and all(r.passed for r in reports):
@@ -302,6 +306,7 @@ class LeakGate:
                 self.judge(item, nextitem, calls[0])
             finally:
                 self.seconds += time.perf_counter() - started
+        self.doctest_globs = None
         for report in reports:
             ihook.pytest_runtest_logreport(report=report)
         ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
@@ -373,6 +378,8 @@ class LeakGate:
             self.recorder.mark(_leak_gate.RUN_LABEL, collect=True)
 
     def _run_once(self, item, nextitem, run):
+        if self.doctest_globs is not None:
+            item.dtest.globs.update(self.doctest_globs)
         harness = _HarnessState(item)
         reports = runtestprotocol(item, log=False, nextitem=nextitem)
         harness.restore()
