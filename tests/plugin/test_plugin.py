@@ -10,17 +10,11 @@ from conftest import MAIN_PYTHON, SUITE, leak_line, refscope_json, version_of
 ORDINARY = ["test_json_round_trip", "test_re_cache_fills_once", "test_lru_cache_fills_once",
             "test_handled_exceptions", "test_lazy_import", "test_output_logging_and_warnings", "test_tmp_path",
             "test_parametrized[1-1]", "test_parametrized[[2]-expected1]", "test_module_fixture",
-            "test_asyncio_run", "test_lookups_by_made_names", "test_items", "test_data"]
+            "test_asyncio_run", "test_lookups_by_made_names", "test_items", "test_data", "textutil.shout"]
 
-# What the recorder reports wrongly today on 3.11 and 3.13.0 (a recorder problem, not the plugin's): short strs
-# that C statics hold (CPython's type attribute cache keeps the names it looked up; the codec machinery keeps
-# normalized encoding names) show as unowned until the heap walk names those holders, so the tests whose runs
-# make text files, capture output or look attributes up by made names are failed. Each may fail only that way.
-# (Before the recorder saw short strs on 3.11, it did not see these either.)
-KNOWN_FALSE_ALARMS = {
-    "3.11": {"test_output_logging_and_warnings", "test_tmp_path", "test_asyncio_run"},
-    "3.13": {"test_output_logging_and_warnings", "test_tmp_path", "test_asyncio_run"},
-}
+# On 3.11 an object of these types that CPython hands out again from its freelist passes no allocator, so the
+# recorder may not know the line that allocated it: its site is `?`, and the path to it names what holds it.
+FREELISTED = {"builtins.dict", "builtins.list", "builtins.tuple"}
 
 
 def groups_in(failure):
@@ -31,14 +25,9 @@ def groups_in(failure):
 
 
 def test_ordinary_tests_pass_and_leaks_fail_at_their_line(python, run_pytest, installed):
-    result = run_pytest(python, "--refscope", "--refscope-keep", "kept")
+    result = run_pytest(python, "--refscope", "--refscope-keep=kept", "--doctest-modules")
     version = version_of(python)
-    known = KNOWN_FALSE_ALARMS.get(version, set())
     for name in ORDINARY:
-        if name in known and result.outcomes.get(name) == "failed":
-            kinds = {(k, t) for k, t, _ in groups_in(result.failures[name])}
-            assert kinds == {("unowned", "builtins.str")}, result.failures[name]
-            continue
         assert result.outcomes.get(name) == "passed", (name, result.failures.get(name), result)
 
     leaks = SUITE / "test_leaks.py"
@@ -50,13 +39,16 @@ def test_ordinary_tests_pass_and_leaks_fail_at_their_line(python, run_pytest, in
         assert result.outcomes.get(name) == "failed", result
         failure = result.failures[name]
         site = "test_leaks.py:%d in %s" % (line, name)
-        assert (kind, type_, site) in groups_in(failure), failure
+        sites = {site}
+        if version == "3.11" and type_ in FREELISTED:
+            sites.add("?")
+        assert any((kind, type_, s) in groups_in(failure) for s in sites), failure
         assert "+1 +1 +1" in failure  # one object a run, in each of the three measured runs
     # The retained one shows what holds it: a path from an older root, ending at the leaked dict.
     registry = result.failures["test_registry_grows_every_call"]
     assert re.search(r"What holds them.*\n.*:\n       \S+ 0x\S+\n(    -> \S+ 0x\S+\n)*    -> builtins\.dict 0x[0-9a-f]+@\d+\n",
                      registry), registry
-    assert "2 failed, %d passed" % len(ORDINARY) in result.output or known, result.output
+    assert "2 failed, %d passed" % len(ORDINARY) in result.output, result.output
 
     # The kept trace answers refscope's questions afterwards.
     trace = re.search(r"Trace kept: (\S+)", registry).group(1)
@@ -65,8 +57,9 @@ def test_ordinary_tests_pass_and_leaks_fail_at_their_line(python, run_pytest, in
     answer = refscope_json(installed.bin, "why", result.workdir / why.group(1), why.group(2), "--at", why.group(3))
     assert answer["target"]["type"] == "builtins.dict", answer
     assert answer["paths"], answer
+    # Only the two leaking tests grew in their first measured run: the others ran twice more, not four times.
     summary = re.search(r"(\d+) tests judged, (\d+) run past", result.output)
-    assert summary and int(summary.group(1)) == len(ORDINARY) + 2, result.output
+    assert summary and summary.groups() == (str(len(ORDINARY) + 2), "2"), result.output
 
 
 def test_plain_pytest_loads_the_plugin_and_judges_nothing(run_pytest):
@@ -178,20 +171,20 @@ def test_unowned():
 
 def test_command_line_and_ini_defaults(run_pytest):
     # The command line sets the kinds for every test.
-    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-kinds", "unowned", files={"test_two.py": TWO_LEAKS})
+    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-kinds=unowned", files={"test_two.py": TWO_LEAKS})
     assert result.outcomes == {"test_retained": "passed", "test_unowned": "failed"}, result
     # The ini file turns the gate on and sets the kinds; the command line wins over it.
     ini = "[pytest]\nrefscope = true\nrefscope_kinds = retained\nrefscope_runs = 2\n"
     result = run_pytest(MAIN_PYTHON, files={"test_two.py": TWO_LEAKS}, ini=ini)
     assert result.outcomes == {"test_retained": "failed", "test_unowned": "passed"}, result
     assert "1 warm-up run, 2 measured" in result.failures["test_retained"]
-    result = run_pytest(MAIN_PYTHON, "--refscope-max-objects", "5", files={"test_two.py": TWO_LEAKS}, ini=ini)
+    result = run_pytest(MAIN_PYTHON, "--refscope-max-objects=5", files={"test_two.py": TWO_LEAKS}, ini=ini)
     assert result.outcomes == {"test_retained": "passed", "test_unowned": "passed"}, result
 
 
 def test_suppressions_from_the_command_line_and_ini(run_pytest, tmp_path):
     supp = "# what this suite leaks on purpose\nleak:*/test_two.py\n"
-    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-suppressions", "leaks.supp",
+    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-suppressions=leaks.supp",
                         files={"test_two.py": TWO_LEAKS, "leaks.supp": supp})
     assert result.outcomes == {"test_retained": "passed", "test_unowned": "passed"}, result
     result = run_pytest(MAIN_PYTHON, "--refscope", ini="[pytest]\nrefscope_suppressions = leaks.supp\n")
@@ -205,11 +198,11 @@ def test_usage_errors_stop_the_session(run_pytest):
     assert result.status == 4, result  # pytest's usage error
     assert "test_bad.py::test_a: runs: expected a whole number of at least 1, not 0" in result.output, result
     assert "test_bad.py::test_b: @pytest.mark.refscope has no 'colour'" in result.output, result
-    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-kinds", "leaky")
+    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-kinds=leaky")
     assert result.status == 4 and "kinds: expected a comma list" in result.output, result
-    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-binary", "/nonexistent/refscope")
+    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-binary=/nonexistent/refscope")
     assert result.status == 4 and "/nonexistent/refscope is not an executable program" in result.output, result
-    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-suppressions", "missing.supp")
+    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-suppressions=missing.supp")
     assert result.status == 4 and "no suppression file" in result.output, result
 
 
