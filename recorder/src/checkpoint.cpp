@@ -16,6 +16,7 @@
 // allocations (the list from gc.get_objects) are not recorded.
 #include <algorithm>
 
+#include "dealloc_hooks.h"
 #include "float_freelist.h"
 #include "record_format.h"
 #include "ref_tracer.h"
@@ -256,6 +257,11 @@ void Recorder::checkpoint(const std::string& label) {
   if (tracer_installed_ && !tracer_lost_reported_ && !ref_tracer_installed()) {
     tracer_lost_reported_ = true;
     warn("another tool took the reference tracer (tracemalloc?); freelist reuse is seen at checkpoints only");
+    // Deaths on the freelists are then seen as on 3.12, by the deallocators.
+    if (!dealloc_hooks_installed_) {
+      install_dealloc_hooks();
+      dealloc_hooks_installed_ = true;
+    }
   }
   suspended_ = true;
   int gc_was_enabled = PyGC_Disable();

@@ -46,9 +46,9 @@ OBSERVER = """
     finalized = []
     def compile_and_run():
         for i in range(6):
-            code = compile("x = [%d] * 3\\ny = {'k': x}\\n" % i, "<snippet %d>" % i, "exec")
+            code = compile("x = {%d, 's'}\\n" % i, "<snippet %d>" % i, "exec")
             weakref.finalize(code, finalized.append, i)
-            exec(code, {})          # allocates: the code object becomes an allocation site
+            exec(code, {})          # allocates a set (no freelist): the code object becomes an allocation site
     compile_and_run()
     Point = collections.namedtuple("Point", "x y")   # its __new__ is compiled at run time
     new_code = weakref.ref(Point.__new__.__code__)
@@ -196,23 +196,29 @@ def test_freelist_objects_are_new_objects_with_their_own_site(python, record):
 
 def test_deep_nesting_is_still_freed_by_the_trashcan_and_hooks_go_when_recording_stops(python, tmp_path):
     # The wrapped deallocators keep CPython's trashcan: a million nested lists, dicts and tuples free without
-    # overflowing the C stack. When the recording stops, every wrapped slot is CPython's own again.
+    # overflowing the C stack. When the recording stops, and in a forked child that does not record, every
+    # wrapped slot is CPython's own again.
     recdir = os.path.join(BUILD, "recorder", _version(python))
     source = textwrap.dedent("""
-        import ctypes, json, sys, refscope_record
+        import ctypes, json, os, sys, refscope_record
         def slot(t):
             return ctypes.c_void_p.from_address(id(t) + 6 * ctypes.sizeof(ctypes.c_void_p)).value
         types = [list, dict, tuple, slice, type(MemoryError())]
         before = [slot(t) for t in types]
         rec = refscope_record.start(sys.argv[1])
         during = [slot(t) for t in types]
+        child = os.fork()                 # no %p in the name: the child does not record, and gets CPython's own
+        if child == 0:
+            os._exit(0 if [slot(t) for t in types] == before else 1)
+        child_restored = os.waitpid(child, 0)[1] == 0
         x = []
         for i in range(1_000_000):
             x = [x] if i % 3 == 0 else ({"k": x} if i % 3 == 1 else (x,))
         del x
         rec.stop()
         after = [slot(t) for t in types]
-        print(json.dumps({"changed": [b != d for b, d in zip(before, during)], "restored": before == after}))
+        print(json.dumps({"changed": [b != d for b, d in zip(before, during)], "restored": before == after,
+                          "child_restored": child_restored}))
     """)
     script = tmp_path / "deep.py"
     script.write_text(source)
@@ -221,7 +227,7 @@ def test_deep_nesting_is_still_freed_by_the_trashcan_and_hooks_go_when_recording
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
     facts = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert facts["restored"]
+    assert facts["restored"] and facts["child_restored"], facts
     if _version(python) != "3.13":
         assert all(facts["changed"]), facts  # 3.13's reference tracer sees these deaths instead
 
