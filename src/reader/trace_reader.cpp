@@ -105,6 +105,7 @@ const char* record_name(char c) {
     case 'N': return "N (named root)";
     case 'P': return "P (reference held by a named root)";
     case 'U': return "U (reference released by a named root)";
+    case 'E': return "E (end of the recording)";
     default: return "record";
   }
 }
@@ -293,6 +294,7 @@ bool TraceReader::next_line(std::string_view& line) {
         log::warn("{}: the compressed stream ends in the middle of a frame (cut short?); read what it held",
                   info_.name);
       }
+      check_end();
       return false;
     }
     // Keep the unfinished line, make room, read more.
@@ -352,7 +354,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
     fail("a record must start at the beginning of its line", line);
   }
   if (line.size() > 1 && !is_blank(line[1])) {
-    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U",
+    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U E",
          line);
   }
   LineParser p{*this, line, Cursor(line.substr(1)), record};
@@ -415,6 +417,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       ev.kind = RecordKind::Marker;
       ev.text = p.cur.rest();
       if (ev.text.empty()) fail("missing field LABEL in M (marker) record", line);
+      info_.last_marker_line = line_;
       return true;
     case 'G': {
       ev.kind = RecordKind::GcStart;
@@ -461,9 +464,12 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
     case 'S':
       parse_stack(line.substr(1), ev, line);
       return true;
+    case 'E':
+      parse_end(line.substr(1), line);
+      return false;
     default:
       fail("unknown record " + quoted(std::string_view(&line[0], 1)) +
-               "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U",
+               "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U E",
            line);
   }
 }
@@ -483,6 +489,7 @@ void TraceReader::parse_meta(std::string_view rest, Event& ev, std::string_view 
       fail("@ refs must come before the first A, I, D, F or R record", line);
     info_.refs = mode;
   }
+  if (ev.text == "recorder") info_.recorded = true;
   ++info_.metadata_total;
   if (info_.metadata.size() < TraceInfo::kMaxMetadata)
     info_.metadata.emplace_back(std::string(ev.text), std::string(ev.text2));
@@ -545,6 +552,44 @@ void TraceReader::parse_stack(std::string_view rest, Event& ev, std::string_view
   ev.site = StackIdx(symbols_.find_stack(static_cast<uint32_t>(id)));
   ev.parent = StackIdx(parent_idx);
   ev.extra = src_line;
+}
+
+// `E REASON [DETAIL...]` (format 2): the recorder closed the trace here. It is the last record: the rest of the
+// stream may hold comments and blank lines only, which this reads to the end at once (so the hot path of next()
+// never has to ask whether the end was seen).
+void TraceReader::parse_end(std::string_view rest, std::string_view line) {
+  LineParser p{*this, line, Cursor(rest), 'E'};
+  need_version(2, 'E', line);
+  info_.end_reason = std::string(p.required("REASON"));
+  info_.end_detail = std::string(p.cur.rest());
+  info_.end_line = line_;
+  if (info_.end_reason == "cap") {
+    info_.truncated = true;
+    log::warn("{}:{}: the recorder cut the trace here at its size cap{}{}; what the program did after is not in it",
+              info_.name, line_, info_.end_detail.empty() ? "" : " of ", info_.end_detail);
+  }
+  std::string_view next;
+  while (next_line(next)) {
+    if (next.empty() || next[0] == '#' || Cursor(next).at_end()) continue;
+    fail("a record after E, the end of the recording on line " + std::to_string(info_.end_line), next);
+  }
+}
+
+// At the end of the stream: a recorder's format-2 trace without E is one whose program ended (killed, os._exit,
+// a crash) or whose writer failed before the recorder could close it. What the last checkpoint saw is in it;
+// objects made after it are not, and the replay cannot tell.
+void TraceReader::check_end() {
+  if (end_checked_) return;
+  end_checked_ = true;
+  if (info_.version < 2 || !info_.recorded || info_.end_line != 0) return;
+  if (info_.last_marker_line == 0) {
+    log::warn("{}: the program ended without a final checkpoint, and before any: what it made is unknown",
+              info_.name);
+  } else {
+    log::warn("{}: the program ended without a final checkpoint (the last one is at line {}): objects made after "
+              "it are unknown",
+              info_.name, info_.last_marker_line);
+  }
 }
 
 }  // namespace refscope

@@ -31,6 +31,8 @@ class State:
         self.anomalies = collections.Counter()
         self.meta = {}
         self.gc_open = 0
+        self.end = None          # format 2's E record: (reason, detail), None when the trace has none
+        self.truncated = False   # a last line without a line end (ignored, as refscope does)
 
     def type_name(self, addr):
         return self.types.get(self.objs[addr].type, "?")
@@ -109,8 +111,9 @@ def replay(path, until=None, occurrence=1):
         opener = gzip.open
     elif magic == b"\x28\xb5\x2f\xfd":
         import subprocess
-        data = subprocess.run(["zstd", "-dc", str(path)], capture_output=True, check=True).stdout
-        lines = data.decode().splitlines()
+        # A stream cut mid-frame (a killed program) still gives what it decompressed, as refscope reads it.
+        data = subprocess.run(["zstd", "-dc", str(path)], capture_output=True).stdout
+        lines = data.decode().splitlines(keepends=True)
         return _replay_lines(st, lines, until, occurrence)
     with opener(path, "rt") as f:
         return _replay_lines(st, f, until, occurrence)
@@ -119,6 +122,9 @@ def replay(path, until=None, occurrence=1):
 def _replay_lines(st, lines, until, occurrence):
     seen_marker = 0
     for lineno, line in enumerate(lines, 1):
+        if not line.endswith("\n"):
+            st.truncated = True
+            break
         line = line.rstrip("\n")
         if not line or line.startswith("#") or line.startswith("refscope-trace"):
             continue
@@ -193,6 +199,9 @@ def _replay_lines(st, lines, until, occurrence):
             if st.gc_open:
                 st.anomalies["gc-nested"] += 1
             st.gc_open = 1
+        elif kind == "E":
+            reason, _, detail = rest.partition(" ")
+            st.end = (reason, detail)
         elif kind == "g":
             if not st.gc_open:
                 st.anomalies["gc-unopened"] += 1

@@ -161,6 +161,40 @@ TEST(Reader, LargeSparseIdsAreMappedToDenseIndices) {
   EXPECT_EQ(reader->symbols().type_name(ev.type), "a.Big");
 }
 
+// --- Format 2: the end of the recording ----------------------------------------------------------------------------
+
+TEST(ReaderEnd, AVersion2TraceEndsWithE) {
+  // Given a recorder's format-2 trace that it closed after a final checkpoint
+  TraceInfo info;
+  auto ev = decode("refscope-trace 2\n@ recorder refscope_record\nA 10 16 0\nM start\nM exit\nE exit SIGTERM\n# c\n",
+                   &info);
+  // Then E gives no event, and says how the recording ended
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(info.version, 2);
+  EXPECT_TRUE(info.recorded);
+  EXPECT_EQ(info.end_reason, "exit");
+  EXPECT_EQ(info.end_detail, "SIGTERM");
+  EXPECT_EQ(info.end_line, 6u);
+  EXPECT_EQ(info.last_marker_line, 5u);
+  EXPECT_FALSE(info.truncated);
+}
+
+TEST(ReaderEnd, WithoutEThereIsNoEnd) {
+  TraceInfo info;
+  decode("refscope-trace 2\n@ recorder refscope_record\nM start\nA 10 16 0\n", &info);
+  EXPECT_TRUE(info.end_reason.empty());
+  EXPECT_EQ(info.end_line, 0u);
+  EXPECT_EQ(info.last_marker_line, 3u);
+}
+
+TEST(ReaderEnd, ACutAtTheSizeCapIsATruncation) {
+  TraceInfo info;
+  auto ev = decode("refscope-trace 2\nA 10 16 0\nE cap 4096 bytes\n", &info);
+  EXPECT_EQ(ev.size(), 1u);
+  EXPECT_EQ(info.end_reason, "cap");
+  EXPECT_TRUE(info.truncated);
+}
+
 // --- Truncation ---------------------------------------------------------------------------------------------------
 
 TEST(ReaderTruncation, ALastLineWithoutLineEndIsIgnored) {

@@ -121,6 +121,12 @@ const ErrorCase kCases[] = {
     {"RootRefAddressZero", H2 "N 1 r\nP 0 1\n", 3, "addresses are never 0"},
     {"RootRefRootNotNumber", H2 "N 1 r\nP 10 r\n", 3, "ROOT 'r' is not a decimal number"},
     {"RefsAfterRootRef", H2 "N 1 r\nP 10 1\n@ refs exact\n", 4, "must come before"},
+    // The end of the recording (format 2)
+    {"EndInVersion1", H "A 10 16 0\nE exit\n", 3, "E (end of the recording) records need trace format 2"},
+    {"EndWithoutReason", "refscope-trace 2\nE\n", 2, "missing field REASON in E (end of the recording)"},
+    {"RecordAfterEnd", "refscope-trace 2\nM exit\nE exit\n# fine\n\nA 10 16 0\n", 6,
+     "a record after E, the end of the recording on line 3"},
+    {"EndTwice", "refscope-trace 2\nE exit\nE exit\n", 3, "a record after E"},
     // Lines are counted across comments, blank lines and CRLF
     {"LineCountsCommentsAndBlanks", "# c\n\n" H "\n# c\n\nA 10 16 0\r\nQ\n", 8, "unknown record"},
 };

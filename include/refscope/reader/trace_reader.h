@@ -22,7 +22,13 @@ struct TraceInfo {
   RefsMode refs = RefsMode::Exact;
   std::vector<std::pair<std::string, std::string>> metadata;  // in trace order, the first kMaxMetadata
   uint64_t metadata_total = 0;
-  bool truncated = false;  // ended without a line end, or mid-way through a compressed frame
+  bool truncated = false;  // ended without a line end, mid-way through a compressed frame, or cut at a size cap
+  // Format 2's end of the recording (`E REASON [DETAIL]`): empty reason and line 0 when the trace has none.
+  std::string end_reason;  // exit, stop, detach, cap, ...
+  std::string end_detail;
+  uint64_t end_line = 0;
+  uint64_t last_marker_line = 0;  // the last M record (a recorder writes one after each checkpoint)
+  bool recorded = false;          // `@ recorder`: written by a recorder, which ends every trace it closes with E
   static constexpr size_t kMaxMetadata = 256;
 };
 
@@ -56,6 +62,8 @@ class TraceReader {
   void parse_root(std::string_view rest, Event& ev, std::string_view line);
   // Fails for a record that the header's format version does not have.
   void need_version(int version, char record, std::string_view line) const;
+  void parse_end(std::string_view rest, std::string_view line);
+  void check_end();
 
   std::unique_ptr<ByteSource> source_;
   TraceInfo info_;
@@ -67,6 +75,7 @@ class TraceReader {
   uint64_t consumed_ = 0;
   bool heap_records_seen_ = false;  // an A, I, D, F or R was read: `@ refs` may no longer change
   uint64_t gc_open_line_ = 0;       // line of the open G, 0 when none is open
+  bool end_checked_ = false;
 };
 
 }  // namespace refscope

@@ -1,0 +1,1 @@
+summary tests/golden/cases/summary-clean-end.trace

@@ -1,0 +1,1 @@
+summary tests/golden/cases/summary-no-final-checkpoint.trace
