@@ -3,7 +3,13 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "recorder.h"
@@ -19,18 +25,24 @@ void child_after_fork() {
 }
 
 PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
-  static const char* keywords[] = {"path",      "stack_depth",         "zstd_level", "max_bytes",
-                                   "checkpoint_every_ms", "use_tracer", "checkpoint_signal", "argv", nullptr};
+  static const char* keywords[] = {"path",          "stack_depth",       "zstd_level", "max_bytes",
+                                   "checkpoint_every_ms", "use_tracer",  "checkpoint_signal",
+                                   "final_signals", "quiet",           "argv",       nullptr};
   const char* path = nullptr;
-  int stack_depth = 1, zstd_level = 0, every = 0, use_tracer = 1, signal_number = 0;
+  int stack_depth = 1, zstd_level = 0, every = 0, use_tracer = 1, signal_number = 0, final_signals = 1, quiet = 0;
   unsigned long long max_bytes = 0;
   const char* argv = "";
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipis", const_cast<char**>(keywords), &path, &stack_depth,
-                                   &zstd_level, &max_bytes, &every, &use_tracer, &signal_number, &argv)) {
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipipps", const_cast<char**>(keywords), &path,
+                                   &stack_depth, &zstd_level, &max_bytes, &every, &use_tracer, &signal_number,
+                                   &final_signals, &quiet, &argv)) {
     return nullptr;
   }
   if (rr::g_recorder != nullptr && rr::g_recorder->active()) {
     PyErr_SetString(PyExc_RuntimeError, "refscope_record: a recording is already running in this process");
+    return nullptr;
+  }
+  if (max_bytes != 0 && max_bytes < rr::TraceWriter::kMinCap) {
+    PyErr_SetString(PyExc_ValueError, "refscope_record: max_size is 0 (no cap) or at least 4096 bytes");
     return nullptr;
   }
   if (stack_depth < 0 || stack_depth > 128) {
@@ -60,6 +72,8 @@ PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
   options.checkpoint_every_ms = every;
   options.use_tracer = use_tracer != 0;
   options.checkpoint_signal = signal_number;
+  options.final_checkpoint_on_signals = final_signals != 0;
+  options.quiet = quiet != 0;
   options.argv = argv;
   auto* recorder = new rr::Recorder();
   rr::g_recorder = recorder;
@@ -73,9 +87,87 @@ PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
   Py_RETURN_NONE;
 }
 
-PyObject* native_stop(PyObject*, PyObject*) {
+// refscope attach: connects to its control socket, then starts a recording that it controls (service.cpp). The
+// start-up code refscope injected calls this through refscope_record._attach(); `page` is where that code's
+// text was mapped (0 when refscope unmaps it itself).
+PyObject* native_attach(PyObject*, PyObject* args, PyObject* kwargs) {
+  static const char* keywords[] = {"control", "path", "page", "stack_depth", "checkpoint_every_ms",
+                                   "argv",    "quiet", nullptr};
+  const char* control = nullptr;
+  const char* path = nullptr;
+  unsigned long long page = 0;
+  int stack_depth = 1, every = 0, quiet = 0;
+  const char* argv = "";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "ss|$Kiisp", const_cast<char**>(keywords), &control, &path,
+                                   &page, &stack_depth, &every, &argv, &quiet)) {
+    return nullptr;
+  }
+  if (page != 0) munmap(reinterpret_cast<void*>(page), 16384);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (std::strlen(control) >= sizeof addr.sun_path) {
+    PyErr_SetString(PyExc_ValueError, "refscope_record: control socket path too long");
+    return nullptr;
+  }
+  std::strcpy(addr.sun_path, control);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) close(fd);
+    return PyErr_SetFromErrnoWithFilename(PyExc_OSError, control);
+  }
+  auto refuse = [fd](const std::string& message) -> PyObject* {
+    std::string line = "error " + message + "\n";
+    ssize_t ignored = send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+    (void)ignored;
+    close(fd);
+    PyErr_SetString(PyExc_RuntimeError, ("refscope_record: " + message).c_str());
+    return nullptr;
+  };
+  if (rr::g_recorder != nullptr && rr::g_recorder->active()) {
+    return refuse("a recording is already running in this process (refscope record, or refscope_record.start())");
+  }
+  if (rr::g_recorder != nullptr && rr::g_recorder->hooks_installed()) {
+    return refuse("another tool (tracemalloc?) wraps the allocator hooks of an earlier recording");
+  }
+  if (stack_depth < 0 || stack_depth > 128) return refuse("stack depth must be between 0 and 128");
+  delete rr::g_recorder;
+  rr::g_recorder = nullptr;
+  if (!g_atfork_registered) {
+    pthread_atfork(nullptr, nullptr, child_after_fork);
+    g_atfork_registered = true;
+  }
+  rr::Options options;
+  options.path = path;
+  options.stack_depth = stack_depth;
+  std::string p = path;
+  options.zstd_level = p.size() > 4 && p.compare(p.size() - 4, 4, ".zst") == 0 ? 3 : 0;
+  options.checkpoint_every_ms = every;
+  options.quiet = quiet != 0;
+  options.argv = argv;
+  options.control_fd = fd;
+  auto* recorder = new rr::Recorder();
+  rr::g_recorder = recorder;
+  std::string error;
+  if (!recorder->start(options, error)) {
+    rr::g_recorder = nullptr;
+    delete recorder;
+    return refuse(error);
+  }
+  Py_RETURN_NONE;
+}
+
+// After the first checkpoint: tells refscope attach that the recording runs.
+PyObject* native_attach_started(PyObject*, PyObject*) {
+  if (rr::g_recorder != nullptr) rr::g_recorder->report_started();
+  Py_RETURN_NONE;
+}
+
+PyObject* native_stop(PyObject*, PyObject* args) {
+  const char* reason = "stop";
+  const char* label = nullptr;
+  if (!PyArg_ParseTuple(args, "|sz", &reason, &label)) return nullptr;
   if (rr::g_recorder == nullptr) Py_RETURN_NONE;
-  std::string error = rr::g_recorder->stop();
+  std::string error = rr::g_recorder->stop(reason, label != nullptr ? label : "");
   if (error.empty()) Py_RETURN_NONE;
   return PyUnicode_FromString(error.c_str());
 }
@@ -138,10 +230,13 @@ PyObject* native_after_fork_child(PyObject*, PyObject* arg) {
 PyMethodDef methods[] = {
     {"start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_start)),
      METH_VARARGS | METH_KEYWORDS, "Start recording into path."},
-    {"stop", native_stop, METH_NOARGS, "Stop recording; returns the writer's error message or None."},
+    {"stop", native_stop, METH_VARARGS, "stop(reason='stop', label=None): the final checkpoint (marker label, if given), `E reason`, the trace closed; returns the writer's error message or None."},
     {"checkpoint", native_checkpoint, METH_O, "Checkpoint, then a marker with this label."},
     {"gc_callback", native_gc_callback, METH_VARARGS, "For gc.callbacks."},
     {"is_active", native_is_active, METH_NOARGS, "True while recording."},
+    {"attach", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_attach)),
+     METH_VARARGS | METH_KEYWORDS, "Start a recording that refscope attach controls."},
+    {"attach_started", native_attach_started, METH_NOARGS, "Tell refscope attach the recording runs."},
     {"after_fork_child", native_after_fork_child, METH_O, "Continue (path) or stop (None) after fork."},
     {nullptr, nullptr, 0, nullptr},
 };

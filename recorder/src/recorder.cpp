@@ -17,17 +17,6 @@ Recorder* g_recorder = nullptr;
 
 namespace {
 
-volatile sig_atomic_t g_signal_seen = 0;
-void on_checkpoint_signal(int) { g_signal_seen = 1; }
-
-int run_pending_checkpoint(void*) {
-  if (g_recorder != nullptr && g_recorder->active() && g_recorder->checkpoint_requested()) {
-    g_recorder->checkpoint(g_signal_seen ? "signal" : "checkpoint");
-    g_signal_seen = 0;
-  }
-  return 0;
-}
-
 void writer_stopped(void* ctx) { static_cast<Recorder*>(ctx)->stop_from_writer(); }
 
 }  // namespace
@@ -38,8 +27,10 @@ Recorder::~Recorder() { stop(); }
 
 bool Recorder::start(const Options& options, std::string& error) {
   options_ = options;
+  control_fd_ = options.control_fd;
   if (!writer_.open(options.path, options.zstd_level, options.max_bytes, error)) return false;
   writer_.set_on_stop(writer_stopped, this);
+  writer_stop_reported_ = false;
   write_header();
   active_ = true;
   install_hooks();
@@ -60,31 +51,32 @@ bool Recorder::start(const Options& options, std::string& error) {
     install_dealloc_hooks();
     dealloc_hooks_installed_ = true;
   }
-  if (options.checkpoint_signal > 0) {
-    struct sigaction current {};
-    sigaction(options.checkpoint_signal, nullptr, &current);
-    if (current.sa_handler == SIG_DFL) {
-      struct sigaction sa {};
-      sa.sa_handler = on_checkpoint_signal;
-      sigemptyset(&sa.sa_mask);
-      sa.sa_flags = SA_RESTART;
-      sigaction(options.checkpoint_signal, &sa, nullptr);
-    }
-  }
-  start_timer();
+  start_service();
   return true;
 }
 
-std::string Recorder::stop() {
-  if (!writer_.is_open()) return {};
-  stop_timer();
+std::string Recorder::stop(const std::string& reason, const std::string& label) {
+  if (!writer_.is_open() || stopping_) return {};
+  stopping_ = true;
+  stop_service();
+  if (!label.empty()) checkpoint(label);
   active_ = false;
   if (tracer_installed_) uninstall_ref_tracer();
   tracer_installed_ = false;
   restore_interpreter();
   uninstall_hooks();
-  writer_.close();
-  return writer_.error();
+  set_end(reason);
+  close_trace();
+  report_writer_stop();
+  std::string error = writer_.error();
+  if (control_fd_ >= 0) {
+    send_control("ended " + reason + " " + std::to_string(writer_.bytes_out()) + (error.empty() ? "" : " " + error));
+    ::close(control_fd_);
+    control_fd_ = -1;
+  }
+  stopping_ = false;
+  restore_signal_handlers();  // last: a terminating signal that came meanwhile ends the process here
+  return error;
 }
 
 // What the recording changed in the interpreter besides the allocator and the tracer goes back as it was.
@@ -94,13 +86,50 @@ void Recorder::restore_interpreter() {
   refscope_float_freelist_reopen();
 }
 
+void Recorder::set_end(const std::string& reason, const std::string& detail) {
+  end_reason_ = reason;
+  end_detail_ = detail;
+}
+
+void Recorder::close_trace() {
+  if (!writer_.is_open()) return;
+  active_ = false;
+  if (!writer_.stopped()) {
+    std::string text = "E " + end_reason_;
+    if (!end_detail_.empty()) text += " " + end_detail_;
+    sanitize_line(text);
+    char* p = writer_.reserve(text.size() + 1);
+    p = put_text(p, text);
+    p = put_char(p, '\n');
+    writer_.commit(p);
+  }
+  writer_.close();
+}
+
 void Recorder::stop_from_writer() {
   if (!active_) return;
   active_ = false;
-  warn("recording stopped: " + writer_.error() + "; the program goes on");
+  report_writer_stop();
+}
+
+// Once per trace: why the writer stopped. A cut at the size cap is what the user asked for (a warning); a write
+// that failed is an error, shown even when quiet.
+void Recorder::report_writer_stop() {
+  if (writer_stop_reported_ || !writer_.stopped()) return;
+  writer_stop_reported_ = true;
+  if (writer_.capped()) {
+    warn("the trace " + options_.path + " " + writer_.error().substr(std::string("the trace ").size()) +
+         "; the program goes on unrecorded");
+  } else {
+    say("recording stopped: " + writer_.error() + "; the program goes on");
+  }
 }
 
 void Recorder::warn(const std::string& message) {
+  if (!options_.quiet) say(message);
+}
+
+void Recorder::say(const std::string& message) {
   std::string line = "refscope: " + message + "\n";
   ssize_t ignored = ::write(2, line.data(), line.size());
   (void)ignored;
@@ -109,10 +138,11 @@ void Recorder::warn(const std::string& message) {
 void Recorder::write_header() {
   std::string version = Py_GetVersion();  // "3.11.2 (main, ...) [GCC ...]"
   version.resize(std::min(version.find(' '), version.size()));
-  std::string header = "refscope-trace 1\n@ refs sampled\n@ python " + version;
+  std::string header = "refscope-trace 2\n@ refs sampled\n@ python " + version;
   header += "\n@ pid " + std::to_string(getpid()) + "\n";
   std::string argv = options_.argv;
   sanitize_line(argv);
+  if (argv.size() > 2000) argv = argv.substr(0, 2000) + "...";  // the header must fit under any size cap
   header += "@ argv " + argv + "\n";
   header += "@ recorder refscope_record stack-depth " + std::to_string(options_.stack_depth) + "\n";
   char* p = writer_.reserve(header.size());
@@ -154,37 +184,15 @@ void Recorder::gc_finished(long collected, long uncollectable) {
   writer_.commit(p);
 }
 
-void Recorder::start_timer() {
-  if (options_.checkpoint_every_ms <= 0 && options_.checkpoint_signal <= 0) return;
-  timer_stop_ = false;
-  int every = options_.checkpoint_every_ms;
-  timer_ = new std::thread([this, every] {
-    using clock = std::chrono::steady_clock;
-    auto next = clock::now() + std::chrono::milliseconds(every > 0 ? every : 1 << 30);
-    while (!timer_stop_.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(every > 0 && every < 50 ? every : 50));
-      bool due = every > 0 && clock::now() >= next;
-      if (due || g_signal_seen) {
-        if (due) next = clock::now() + std::chrono::milliseconds(every);
-        // At most one request waits; the interpreter runs it at its next safe point, with the GIL.
-        if (!pending_checkpoint_.exchange(true)) Py_AddPendingCall(run_pending_checkpoint, nullptr);
-      }
-    }
-  });
-}
-
-void Recorder::stop_timer() {
-  if (timer_ == nullptr) return;
-  timer_stop_ = true;
-  timer_->join();
-  delete timer_;
-  timer_ = nullptr;
-}
-
 void Recorder::detach_after_fork() {
   // Runs in the child inside fork(): no Python, no locks. The parent's threads do not exist here.
   writer_.abandon_after_fork();
-  timer_ = nullptr;  // leaked: it belonged to the parent
+  service_ = nullptr;  // leaked: it belonged to the parent (destroying it would terminate)
+  if (wake_fd_ >= 0) ::close(wake_fd_);  // shared with the parent: a new one if this child records
+  wake_fd_ = -1;
+  if (control_fd_ >= 0) ::close(control_fd_);  // refscope attached to the parent, not to this child
+  control_fd_ = -1;
+  forget_signals_after_fork();
   active_ = false;
 }
 
@@ -194,6 +202,7 @@ void Recorder::after_fork_child(const std::string* new_path) {
     if (tracer_installed_) uninstall_ref_tracer();
     tracer_installed_ = false;
     restore_interpreter();
+    restore_signal_handlers();
     return;
   }
   // A new trace that starts from nothing: everything the parent's trace knew is unknown to this one.
@@ -222,7 +231,7 @@ void Recorder::after_fork_child(const std::string* new_path) {
   stacks_.reset_written();
   write_header();
   active_ = true;
-  start_timer();
+  start_service();
 }
 
 }  // namespace refscope::recorder

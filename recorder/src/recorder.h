@@ -3,8 +3,8 @@
 //
 // Threads: CPython calls the object-domain allocator and the reference tracer with the GIL held, and checkpoints
 // and collector callbacks run with it too, so everything below is serialized by the GIL and needs no lock of its
-// own. The only other threads are the writer's (behind its own mutex) and the timer, which only asks the
-// interpreter to run a checkpoint at its next safe point (Py_AddPendingCall).
+// own. The only other threads are the writer's (behind its own mutex) and the service thread (service.h), which
+// takes the GIL before it touches anything here.
 //
 // Life of a block (BlockTable): an allocation makes it Pending (no record yet: the object's type is not set when
 // the allocator returns). It becomes Live when the trace gets its `A`: when the tracer reports the object created
@@ -36,6 +36,9 @@ struct Options {
   int checkpoint_every_ms = 0;
   bool use_tracer = true;     // PyRefTracer on 3.13+
   int checkpoint_signal = 0;  // 0: none
+  bool final_checkpoint_on_signals = true;  // SIGTERM, SIGHUP, SIGQUIT, SIGINT: checkpoint, then die of it
+  bool quiet = false;         // no warnings on stderr (errors still go there)
+  int control_fd = -1;        // refscope attach's control socket (service.cpp), owned by the recording
   std::string argv;           // for `@ argv`
 };
 
@@ -45,8 +48,9 @@ class Recorder {
   ~Recorder();
 
   bool start(const Options& options, std::string& error);
-  // Ends the recording: uninstalls what it can, writes and closes the trace. Returns the writer's error, if any.
-  std::string stop();
+  // Ends the recording: stops the service thread, writes the final checkpoint (marker `label`, unless empty),
+  // uninstalls what it can, ends the trace with `E reason` and closes it. Returns the writer's error, if any.
+  std::string stop(const std::string& reason = "stop", const std::string& label = "");
   bool active() const { return active_; }
   // Still in the allocator chain after stop(): another tool wrapped our hooks, so they stay, passing calls through.
   bool hooks_installed() const { return hooks_installed_; }
@@ -69,8 +73,11 @@ class Recorder {
   void on_destroy(PyObject* op);
   void on_dealloc(PyObject* op);  // dealloc_hooks.cpp: an object of a freelist type dies
 
-  bool checkpoint_requested() { return pending_checkpoint_.exchange(false); }
   void stop_from_writer();
+  // One line to refscope attach on the control socket (no-op when not attached).
+  void send_control(const std::string& line);
+  // `started TID` to refscope attach, TID being the service thread's.
+  void report_started();
 
  private:
   friend class CheckpointWalk;
@@ -111,9 +118,24 @@ class Recorder {
   void install_hooks();
   bool uninstall_hooks();
   void restore_interpreter();
-  void start_timer();
-  void stop_timer();
-  void warn(const std::string& message);
+  void warn(const std::string& message);  // not when quiet
+  void say(const std::string& message);   // always (errors)
+  void report_writer_stop();
+  // The end of the trace: `E reason detail`, written by close_trace() unless the writer already stopped.
+  void set_end(const std::string& reason, const std::string& detail = {});
+  void close_trace();
+
+  // The service thread and the signal handlers (service.cpp).
+  void start_service();
+  void stop_service();
+  void service_loop();
+  template <typename F>
+  bool with_gil(F&& work);
+  [[noreturn]] void finish_on_signal(int sig);
+  bool serve_control();
+  void install_signal_handlers();
+  void restore_signal_handlers();
+  void forget_signals_after_fork();
 
   Options options_;
   bool active_ = false;
@@ -137,9 +159,17 @@ class Recorder {
   // The references of the last checkpoint, (owner, referent) sorted, one entry per reference.
   std::vector<std::pair<uintptr_t, uintptr_t>> edges_;
 
-  std::thread* timer_ = nullptr;
-  std::atomic<bool> timer_stop_{false};
-  std::atomic<bool> pending_checkpoint_{false};
+  std::thread* service_ = nullptr;
+  std::thread::id service_id_;
+  std::atomic<pid_t> service_tid_{0};  // its kernel thread id, which refscope attach waits to see gone
+  std::atomic<bool> service_stop_{false};
+  int wake_fd_ = -1;     // eventfd: signals and stop() wake the service thread
+  int control_fd_ = -1;  // refscope's control socket when it attached to the process, else -1
+  std::string control_in_;  // what came on it, up to a line end
+  bool writer_stop_reported_ = false;
+  bool stopping_ = false;  // stop() runs (it may let the GIL go while it waits for the service thread)
+  std::string end_reason_ = "stop";
+  std::string end_detail_;
 };
 
 // The one recording of this process (nullptr when none runs).

@@ -13,6 +13,15 @@ namespace {
 // How many buffers may wait for the disk before the recording thread waits too: memory stays bounded when the
 // disk (or the compressor) is slower than the program.
 constexpr size_t kMaxInFlight = 4;
+// Room kept under the cap for the last record, `E cap N bytes` (a zstd frame of its own when compressed).
+constexpr uint64_t kEndReserve = 128;
+
+// The length of the longest prefix of data[0, limit) that ends with a line end (0 if none).
+size_t whole_lines(const char* data, size_t limit) {
+  if (limit == 0) return 0;
+  const void* nl = memrchr(data, '\n', limit);
+  return nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - data) + 1;
+}
 }  // namespace
 
 TraceWriter::~TraceWriter() { close(); }
@@ -28,7 +37,10 @@ bool TraceWriter::open(const std::string& path, int zstd_level, uint64_t max_byt
   path_ = path;
   zstd_level_ = zstd_level;
   max_bytes_ = max_bytes;
+  if (max_bytes != 0 && max_bytes < kMinCap) max_bytes_ = kMinCap;
   stopped_ = false;
+  capped_ = false;
+  lines_out_ = 0;
   stop_reported_ = false;
   error_.clear();
   bytes_in_ = 0;
@@ -150,10 +162,6 @@ void TraceWriter::fail(const std::string& why) {
 }
 
 bool TraceWriter::write_all(const char* data, size_t n) {
-  if (max_bytes_ != 0 && bytes_out_.load() + n > max_bytes_) {
-    fail("the trace reached its size cap of " + std::to_string(max_bytes_) + " bytes");
-    return false;
-  }
   while (n > 0) {
     ssize_t w = ::write(fd_, data, n);
     if (w < 0) {
@@ -172,16 +180,76 @@ bool TraceWriter::write_all(const char* data, size_t n) {
 // decoder). Compressing a whole buffer in one call spares the streaming API's copy of the input into its window
 // (measured: 2% of the traced program's time), and every buffer that reaches the disk can be decoded even if
 // the program dies before the next one.
-bool TraceWriter::compress_and_write(const char* data, size_t n) {
-  if (zstd_ == nullptr) return n == 0 || write_all(data, n);
-  if (n == 0) return true;
+size_t TraceWriter::compress(const char* data, size_t n) {
   auto* cctx = static_cast<ZSTD_CCtx*>(zstd_);
   size_t size = ZSTD_compress2(cctx, zout_.data(), zout_.size(), data, n);
   if (ZSTD_isError(size)) {
     fail(std::string("zstd: ") + ZSTD_getErrorName(size));
-    return false;
+    return 0;
   }
-  return write_all(zout_.data(), size);
+  return size;
+}
+
+void TraceWriter::count_lines(const char* data, size_t n) {
+  const char* end = data + n;
+  while ((data = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)))) != nullptr) {
+    ++lines_out_;
+    ++data;
+  }
+}
+
+bool TraceWriter::write_buffer(const char* data, size_t n) {
+  if (n == 0) return true;
+  if (max_bytes_ != 0) {
+    uint64_t out = bytes_out_.load();
+    uint64_t room = max_bytes_ > out + kEndReserve ? max_bytes_ - out - kEndReserve : 0;
+    return write_capped(data, n, room);
+  }
+  if (zstd_ == nullptr) return write_all(data, n);
+  size_t size = compress(data, n);
+  return size != 0 && write_all(zout_.data(), size);
+}
+
+// Under a cap: the whole buffer if it fits in `room`, else as many whole lines as fit, then `E cap`. Compressed,
+// the largest prefix that fits is found by bisection (at most once per trace: the writer stops after it).
+bool TraceWriter::write_capped(const char* data, size_t n, uint64_t room) {
+  size_t keep = 0;
+  if (zstd_ == nullptr) {
+    keep = n <= room ? n : whole_lines(data, static_cast<size_t>(room));
+    if (keep != 0 && !write_all(data, keep)) return false;
+  } else {
+    size_t size = compress(data, n);
+    if (size == 0) return false;
+    if (size <= room) {
+      keep = n;
+    } else {
+      size_t lo = 0, hi = n;  // a prefix of lo bytes fits (0 does), one of hi does not
+      for (int i = 0; i < 24 && hi - lo > 256; ++i) {
+        size_t mid = whole_lines(data, lo + (hi - lo) / 2);
+        if (mid <= lo) break;
+        size_t s = compress(data, mid);
+        if (s == 0) return false;
+        if (s <= room) lo = mid;
+        else hi = mid;
+      }
+      keep = lo;
+      size = keep == 0 ? 0 : compress(data, keep);
+    }
+    if (keep != 0 && (size == 0 || !write_all(zout_.data(), size))) return false;
+  }
+  count_lines(data, keep);
+  if (keep == n) return true;
+  std::string end = "E cap " + std::to_string(max_bytes_) + " bytes\n";
+  if (zstd_ == nullptr) {
+    if (!write_all(end.data(), end.size())) return false;
+  } else {
+    size_t size = compress(end.data(), end.size());
+    if (size == 0 || !write_all(zout_.data(), size)) return false;
+  }
+  capped_ = true;
+  fail("the trace reached its size cap of " + std::to_string(max_bytes_) + " bytes: cut after line " +
+       std::to_string(lines_out_));
+  return false;
 }
 
 void TraceWriter::worker() {
@@ -200,7 +268,7 @@ void TraceWriter::worker() {
     if (last) {
       return;  // every buffer was a complete frame: nothing to end
     }
-    if (!stopped()) compress_and_write(buf.data.get(), buf.len);
+    if (!stopped()) write_buffer(buf.data.get(), buf.len);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       spare_.push_back(std::move(buf));

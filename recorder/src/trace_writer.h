@@ -5,7 +5,9 @@
 //
 // A write that fails (disk full, a closed pipe) or a trace that reaches its size cap does not stop the program:
 // the writer marks itself stopped, keeps the message for one warning, and discards what comes after. What was
-// written is a valid prefix of the trace (whole lines; compressed, whole zstd frames, one a buffer).
+// written is a valid prefix of the trace (whole lines; compressed, whole zstd frames, one a buffer). At the cap
+// the writer keeps room for one last record: it writes as many whole lines of the buffer as fit, then
+// `E cap BYTES bytes`, so that a reader knows where and why the trace was cut.
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -27,7 +29,7 @@ class TraceWriter {
   ~TraceWriter();
 
   // Opens PATH for writing (truncating it). zstd_level > 0 compresses. max_bytes caps the bytes written to the
-  // file (0 = no cap). Returns false with `error` set when the file cannot be opened.
+  // file (0 = no cap; otherwise at least kMinCap). Returns false with `error` set when the file cannot be opened.
   bool open(const std::string& path, int zstd_level, uint64_t max_bytes, std::string& error);
 
   // A pointer with room for at least n bytes (n <= kBufferSize); commit() says where the record ends. After the
@@ -53,20 +55,25 @@ class TraceWriter {
   }
 
   bool is_open() const { return fd_ >= 0; }
-  // True once a write failed or the cap was reached; error() says why.
+  // True once a write failed or the cap was reached; error() says why, and capped() which of the two.
   bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
+  bool capped() const { return capped_.load(std::memory_order_relaxed); }
   std::string error() const;
   uint64_t bytes_in() const { return bytes_in_; }
   uint64_t bytes_out() const { return bytes_out_.load(std::memory_order_relaxed); }
 
   static constexpr size_t kBufferSize = 1 << 20;
+  static constexpr uint64_t kMinCap = 4096;  // the header and the end record always fit
 
  private:
   void rotate();
   void start_buffer();
   void worker();
   bool write_all(const char* data, size_t n);
-  bool compress_and_write(const char* data, size_t n);
+  size_t compress(const char* data, size_t n);  // into zout_; 0 on error (after fail())
+  bool write_buffer(const char* data, size_t n);
+  bool write_capped(const char* data, size_t n, uint64_t room);
+  void count_lines(const char* data, size_t n);
   void fail(const std::string& why);
 
   int fd_ = -1;
@@ -94,6 +101,8 @@ class TraceWriter {
   size_t in_flight_ = 0;
   std::thread* thread_ = nullptr;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> capped_{false};
+  uint64_t lines_out_ = 0;  // lines written, counted only under a cap (for the message saying where it cut)
   std::atomic<uint64_t> bytes_out_{0};
   std::string error_;
   void (*on_stop_)(void*) = nullptr;

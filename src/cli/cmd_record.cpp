@@ -4,8 +4,16 @@
 // interpreter for its version, puts the matching recorder directory first on PYTHONPATH (its sitecustomize.py
 // starts the recording, then runs the sitecustomize it hides), passes the options through REFSCOPE_RECORD_*
 // variables, and waits. Children that inherit the environment record too when the output name holds %p.
+//
+// Signals: refscope stands between a supervisor (a shell, systemd, docker, timeout) and the program, so what is
+// sent to refscope is passed on: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent by a process go to
+// the program once, and refscope goes on waiting for it. Those the terminal sends (^C, ^\, a hangup: si_code
+// SI_KERNEL) are not passed on: they went to the whole foreground process group, the program included. The
+// program dies with refscope (PR_SET_PDEATHSIG, SIGTERM: its recorder writes a last checkpoint), so it never runs
+// on alone when refscope is killed.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +28,7 @@
 #include <vector>
 
 #include "refscope/cli/command.h"
+#include "refscope/cli/recorder_dir.h"
 #include "refscope/util/error.h"
 
 namespace refscope::cli {
@@ -34,7 +43,46 @@ struct RecordOptions {
   uint64_t max_size = 0;
   std::string checkpoint_signal = "USR2";
   bool no_ref_tracer = false;
+  bool quiet = false;
   std::vector<std::string> command;
+};
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+volatile sig_atomic_t g_program = 0;
+
+void forward_signal(int sig, siginfo_t* info, void*) {
+  if (info != nullptr && (info->si_code == SI_KERNEL || info->si_pid == g_program)) return;
+  int saved = errno;
+  if (g_program > 0) kill(g_program, sig);
+  errno = saved;
+}
+
+// Installs the forwarding handler for each signal that is not ignored (under nohup, SIGHUP stays ignored for the
+// program too), keeping the old actions for the child to restore before it runs the program.
+struct Forwarding {
+  struct sigaction old[std::size(kForwarded)];
+  sigset_t blocked, old_mask;
+
+  void install() {
+    sigemptyset(&blocked);
+    for (size_t i = 0; i < std::size(kForwarded); ++i) {
+      sigaction(kForwarded[i], nullptr, &old[i]);
+      if (!(old[i].sa_flags & SA_SIGINFO) && old[i].sa_handler == SIG_IGN) continue;
+      struct sigaction sa {};
+      sa.sa_sigaction = forward_signal;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigaction(kForwarded[i], &sa, nullptr);
+      sigaddset(&blocked, kForwarded[i]);
+    }
+    // Until the program's pid is known, signals wait (pending) rather than find nobody to go to.
+    sigprocmask(SIG_BLOCK, &blocked, &old_mask);
+  }
+  void restore() {
+    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &old[i], nullptr);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  }
+  void release() { sigprocmask(SIG_SETMASK, &old_mask, nullptr); }
 };
 
 int signal_number(const std::string& name) {
@@ -81,44 +129,6 @@ std::string capture_output(const std::vector<std::string>& argv) {
   return out;
 }
 
-fs::path executable_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path{} : exe.parent_path();
-}
-
-// Where the recorder for Python `version` lives: a directory holding refscope_record/ and sitecustomize.py.
-fs::path find_recorder(const std::string& version) {
-  std::vector<fs::path> roots;
-  if (const char* env = std::getenv("REFSCOPE_RECORDER_PATH"); env != nullptr && *env != '\0') {
-    roots.emplace_back(env);
-  }
-  fs::path exe = executable_dir();
-  if (!exe.empty()) {
-    roots.push_back(exe / "recorder");                              // the build tree
-    roots.push_back(exe / ".." / "lib" / "refscope" / "python");    // an installed tree, wherever it moved
-  }
-#ifdef REFSCOPE_RECORDER_BUILD_DIR
-  roots.emplace_back(REFSCOPE_RECORDER_BUILD_DIR);
-#endif
-#ifdef REFSCOPE_RECORDER_INSTALL_DIR
-  roots.emplace_back(REFSCOPE_RECORDER_INSTALL_DIR);
-#endif
-  std::string looked;
-  for (const fs::path& root : roots) {
-    for (const fs::path& dir : {root / version, root}) {
-      std::error_code ec;
-      if (fs::exists(dir / "refscope_record" / "__init__.py", ec) && fs::exists(dir / "sitecustomize.py", ec)) {
-        return fs::absolute(dir, ec).lexically_normal();
-      }
-    }
-    looked += (looked.empty() ? "" : ", ") + (root / version).string();
-  }
-  throw UsageError("record: no recorder built for Python " + version + " (looked in " + looked +
-                   "); build it with cmake -DREFSCOPE_RECORDER_PYTHONS=/path/to/python" + version +
-                   " or point REFSCOPE_RECORDER_PATH at one");
-}
-
 // What the default trace name says about the program: the script's name, the module's, or "c" for -c.
 std::string program_name(const std::vector<std::string>& command) {
   for (size_t i = 1; i < command.size(); ++i) {
@@ -162,11 +172,12 @@ int run_record(const RecordOptions& o) {
   }
   if (o.stack_depth < 0 || o.stack_depth > 128) throw UsageError("record: --stack-depth is 0 to 128");
   if (o.checkpoint_every_ms < 0) throw UsageError("record: --checkpoint-every is a number of milliseconds >= 0");
+  if (o.max_size != 0 && o.max_size < 4096) throw UsageError("record: --max-size is 0 (no cap) or at least 4096");
   int sig = signal_number(o.checkpoint_signal);
 
   std::string version = capture_output({o.command[0], "-I", "-c",
                                         "import sys; print('%d.%d' % sys.version_info[:2])"});
-  fs::path recorder = find_recorder(version);
+  fs::path recorder = find_recorder_dir(version, "record");
   std::string pattern = o.output.empty() ? "refscope-" + program_name(o.command) + ".%p.trace.zst" : o.output;
 
   std::string pythonpath = recorder.string();
@@ -176,19 +187,19 @@ int run_record(const RecordOptions& o) {
   for (const auto& a : o.command) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
-  // Like system(): the terminal's ^C goes to the program, which decides; we wait for its verdict.
-  struct sigaction ignore {}, old_int {}, old_quit {};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  sigaction(SIGINT, &ignore, &old_int);
-  sigaction(SIGQUIT, &ignore, &old_quit);
-
+  Forwarding forwarding;
+  forwarding.install();
   std::cout.flush();
+  pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid < 0) throw UsageError(std::string("record: fork: ") + std::strerror(errno));
+  if (pid < 0) {
+    forwarding.restore();
+    throw UsageError(std::string("record: fork: ") + std::strerror(errno));
+  }
   if (pid == 0) {
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGQUIT, &old_quit, nullptr);
+    forwarding.restore();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) raise(SIGTERM);  // refscope died before the line above
     setenv("PYTHONPATH", pythonpath.c_str(), 1);
     setenv("REFSCOPE_RECORD_OUTPUT", pattern.c_str(), 1);
     setenv("REFSCOPE_RECORD_ROOT_PID", std::to_string(getpid()).c_str(), 1);
@@ -197,22 +208,25 @@ int run_record(const RecordOptions& o) {
     setenv("REFSCOPE_RECORD_MAX_SIZE", std::to_string(o.max_size).c_str(), 1);
     setenv("REFSCOPE_RECORD_SIGNAL", std::to_string(sig).c_str(), 1);
     setenv("REFSCOPE_RECORD_REF_TRACER", o.no_ref_tracer ? "0" : "1", 1);
+    setenv("REFSCOPE_RECORD_QUIET", o.quiet ? "1" : "0", 1);
     execvp(args[0], args.data());
     std::string msg = "refscope: record: cannot run " + o.command[0] + ": " + std::strerror(errno) + "\n";
     ssize_t ignored = write(2, msg.data(), msg.size());
     (void)ignored;
     _exit(127);
   }
+  g_program = pid;
+  forwarding.release();  // signals that came meanwhile are passed on now
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGQUIT, &old_quit, nullptr);
+  g_program = 0;
+  forwarding.restore();
 
   std::string trace = expand_pid(pattern, pid);
   std::error_code ec;
   if (fs::exists(trace, ec)) {
-    std::cerr << "refscope: trace written to " << trace << "\n";
+    if (!o.quiet) std::cerr << "refscope: trace written to " << trace << "\n";
   } else {
     std::cerr << "refscope: " << o.command[0] << " wrote no trace " << trace
               << " (the recorder did not start: was Python run with -I, -E or -S?)\n";
@@ -231,8 +245,10 @@ void add_record_command(CLI::App& app, CommandRun& selected) {
   cmd->footer(
       "Usage: refscope record [OPTIONS] -- PYTHON SCRIPT|-m MODULE|-c CODE [ARGS...]\n"
       "The program can import refscope_record and call mark(LABEL) for a checkpoint and a marker.\n"
-      "kill -USR2 PID asks for a checkpoint (marker `signal`). Exit status: the program's (128+N if killed by\n"
-      "signal N); 2 when refscope cannot start it.");
+      "kill -USR2 asks for a checkpoint (marker `signal`). SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2\n"
+      "sent to refscope are passed on to the program; a program stopped by SIGTERM, SIGHUP, SIGQUIT or SIGINT\n"
+      "gets a last checkpoint (marker `exit`) first. Exit status: the program's (128+N if it died of signal N);\n"
+      "2 when refscope cannot start it.");
   cmd->add_option("-o,--output", o->output,
                   "Trace file; %p is the process id, .zst compresses (default refscope-NAME.%p.trace.zst)")
       ->type_name("FILE");
@@ -241,7 +257,9 @@ void add_record_command(CLI::App& app, CommandRun& selected) {
       ->type_name("MS");
   cmd->add_option("--stack-depth", o->stack_depth, "Python frames per allocation site, 0 to 128 (default 1)")
       ->type_name("N");
-  cmd->add_option("--max-size", o->max_size, "Stop recording when the trace reaches about BYTES (default 0: no cap)")
+  cmd->add_option("--max-size", o->max_size,
+                  "Cut the trace at a record before it passes BYTES, at least 4096 (default 0: no cap); the program "
+                  "goes on")
       ->type_name("BYTES");
   cmd->add_option("--checkpoint-signal", o->checkpoint_signal,
                   "Signal that asks the program for a checkpoint: USR1, USR2, HUP, WINCH, URG or none (default USR2)")
@@ -249,8 +267,12 @@ void add_record_command(CLI::App& app, CommandRun& selected) {
   cmd->add_flag("--no-ref-tracer", o->no_ref_tracer,
                 "On Python 3.13+, do not use PyRefTracer (as on 3.12: an object reused from a freelist is then "
                 "seen at the next checkpoint, without its site)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No messages of refscope's or the recorder's on stderr, errors apart");
   cmd->add_option("command", o->command, "The interpreter and its arguments, after --")->type_name("PYTHON ARGS");
-  cmd->callback([&selected, o] { selected = [o] { return run_record(*o); }; });
+  cmd->callback([&app, &selected, o] {
+    if (app.get_option("--quiet")->count() > 0) o->quiet = true;
+    selected = [o] { return run_record(*o); };
+  });
 }
 
 }  // namespace refscope::cli

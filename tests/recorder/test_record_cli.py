@@ -1,6 +1,9 @@
 """`refscope record` as a command: what it runs, what it writes, what it exits with."""
 import os
+import re
 import subprocess
+
+import pytest
 
 import trace_model
 from conftest import REFSCOPE
@@ -91,3 +94,40 @@ def test_unwritable_output_warns_and_program_goes_on(python, record, tmp_path):
     assert proc.returncode == 0
     assert "done" in proc.stdout
     assert "refscope:" in proc.stderr and "No space left" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["cap.trace", "cap.trace.zst"])
+def test_a_size_cap_keeps_a_readable_prefix_cut_at_a_record(python, record, tmp_path, name):
+    # Given a cap far below the first checkpoint (an idle interpreter's is over 1 MB)
+    r = record(python, "x = [str(i) for i in range(100000)]; print('done')", "--max-size", "65536", name=name)
+    # Then the program runs to its end, and stderr says the trace was cut, and where
+    assert r.returncode == 0 and "done" in r.stdout, r.stderr
+    match = re.search(r"the trace \S+ reached its size cap of 65536 bytes: cut after line (\d+); the program goes on",
+                      r.stderr)
+    assert match, r.stderr
+    # And the file is a readable prefix under the cap, cut at a record and ended by `E cap`
+    assert 4096 < r.trace.stat().st_size <= 65536
+    st = trace_model.replay(r.trace)
+    assert not st.truncated and st.end == ("cap", "65536 bytes")
+    assert st.meta["refs"] == "sampled" and st.markers == []
+    text = subprocess.run(["zstd", "-dcf", str(r.trace)], capture_output=True).stdout.decode().splitlines()
+    assert text[-1] == "E cap 65536 bytes" and len(text) - 1 == int(match.group(1))
+    # And refscope reads it with the truncation warning
+    summary = subprocess.run([REFSCOPE, "summary", str(r.trace)], capture_output=True, text=True)
+    assert summary.returncode == 0
+    assert "cut short" in summary.stdout
+    assert "the recorder cut the trace here at its size cap of 65536 bytes" in summary.stderr
+
+
+def test_a_cap_too_small_for_the_header_is_a_usage_error(python, record):
+    r = record(python, "print('never')", "--max-size", "100")
+    assert r.returncode == 2 and "--max-size" in r.stderr and "never" not in r.stdout
+
+
+def test_quiet_silences_record(python, record):
+    for options in (["-q"], ["--max-size", "65536", "-q"]):
+        r = record(python, "x = [str(i) for i in range(100000)]", *options)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+    proc = subprocess.run([REFSCOPE, "-q", "record", "-o", "/dev/null", "--", python, "-c", "pass"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == ""

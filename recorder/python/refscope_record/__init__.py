@@ -16,7 +16,6 @@ call it unconditionally and be recorded only when someone runs it under `refscop
 import atexit
 import gc
 import os
-import shlex
 import sys
 
 from . import _native
@@ -29,6 +28,11 @@ _state = {
     "options": None,
     "hooks": False,    # atexit and at-fork handlers registered
 }
+
+
+def _argv():
+    import shlex  # here, not at the top: `refscope attach` loads this module into programs that never import it
+    return shlex.join(getattr(sys, "orig_argv", sys.argv))
 
 
 def _expand(pattern, pid):
@@ -77,13 +81,15 @@ class Recording:
 
 
 def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_tracer=True,
-          checkpoint_signal=None, zstd_level=None):
+          checkpoint_signal=None, zstd_level=None, final_signals=True, quiet=False):
     """Start recording into `path` (default `refscope-%p.trace.zst`; `%p` is the pid; `.zst` compresses).
 
     stack_depth: Python frames kept per allocation site (0: none). checkpoint_every: seconds between automatic
-    checkpoints (0: only mark() and the end). max_size: stop recording when the file reaches about this many
-    bytes (0: no cap). ref_tracer: use PyRefTracer on 3.13+. checkpoint_signal: a signal number that asks for a
-    checkpoint (e.g. signal.SIGUSR2), installed only where the program left the default action.
+    checkpoints (0: only mark() and the end). max_size: cut the trace, at a record boundary, before it passes
+    this many bytes, and stop recording (0: no cap). ref_tracer: use PyRefTracer on 3.13+. checkpoint_signal: a
+    signal number that asks for a checkpoint (e.g. signal.SIGUSR2). final_signals: SIGTERM, SIGHUP, SIGQUIT and
+    SIGINT write a last checkpoint before the program dies of them. Signal handlers are installed only where the
+    program left the default action. quiet: no warnings on stderr.
     Returns a Recording, usable as a context manager. Raises RuntimeError if a recording already runs.
     """
     pattern = path if path is not None else _default_path()
@@ -97,7 +103,9 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
         checkpoint_every_ms=int(round(float(checkpoint_every) * 1000)),
         use_tracer=bool(ref_tracer),
         checkpoint_signal=int(checkpoint_signal or 0),
-        argv=shlex.join(getattr(sys, "orig_argv", sys.argv)),
+        final_signals=bool(final_signals),
+        quiet=bool(quiet),
+        argv=_argv(),
     )
     _native.start(real_path, **options)
     _state.update(pattern=os.fspath(pattern), path=real_path, options=options)
@@ -121,22 +129,19 @@ def stop(label="stop", *, collect=False):
     collect: run the cyclic garbage collector first, so the last checkpoint does not see garbage it has not
     reached yet.
     """
-    if not _native.is_active():
-        if _state["path"] is not None:
-            _finish()
+    _stop(label, "stop", collect)
+
+
+def _stop(label, reason, collect=False):
+    if _state["path"] is None and not _native.is_active():
         return
-    if collect:
+    if collect and _native.is_active():
         gc.collect()
-    _native.checkpoint(label)
-    _finish()
-
-
-def _finish():
     while _native.gc_callback in gc.callbacks:
         gc.callbacks.remove(_native.gc_callback)
-    error = _native.stop()
-    if error:
-        sys.stderr.write("refscope: the trace %s is incomplete: %s\n" % (_state["path"], error))
+    # The final checkpoint (marker `label`) is written by stop() once no periodic one can follow it; then `E
+    # reason`. It says on stderr why, if the trace was cut or a write failed.
+    _native.stop(reason, label)
     _state["path"] = None
 
 
@@ -163,7 +168,12 @@ def _at_exit():
     # The interpreter's finalization collects garbage next (when the collector is enabled): the last checkpoint
     # sees the heap as it will.
     if _state["path"] is not None:
-        stop("exit", collect=gc.isenabled())
+        _stop("exit", "exit", collect=gc.isenabled())
+
+
+def _at_exit_attached():
+    if _state["path"] is not None:
+        _stop("exit", "exit", collect=gc.isenabled())
 
 
 def _after_fork_child():
@@ -179,6 +189,31 @@ def _after_fork_child():
         # Without %p the child would write over its parent's trace: it does not record.
         _native.after_fork_child(None)
         _state["path"] = None
+
+
+def _attach(control, path, *, loaded, page, stack_depth, checkpoint_every_ms, argv, quiet):
+    """Called by the code `refscope attach` runs in a live process: starts a recording that refscope controls
+    through the socket `control`, with a first full checkpoint (marker `attach`). `loaded`: this module was loaded
+    for the attach, and goes when it ends. Adds nothing that _detach() does not take away."""
+    _native.attach(control, path, page=page, stack_depth=stack_depth, checkpoint_every_ms=checkpoint_every_ms,
+                   argv=argv, quiet=quiet)
+    _state.update(pattern=path, path=path, options=None, attached=True, loaded_by_attach=loaded)
+    if _native.gc_callback not in gc.callbacks:
+        gc.callbacks.append(_native.gc_callback)
+    atexit.register(_at_exit_attached)
+    _native.checkpoint("attach")
+    _native.attach_started()
+
+
+def _detach():
+    """refscope detaches (or ended): the final checkpoint (marker `detach`), the trace closed, the hooks, signal
+    handlers, gc callback and atexit entry removed, and this module forgotten if the attach loaded it."""
+    atexit.unregister(_at_exit_attached)
+    _state["attached"] = False
+    if _state.pop("loaded_by_attach", False):
+        sys.modules.pop("refscope_record._native", None)
+        sys.modules.pop("refscope_record", None)
+    _stop("detach", "detach")  # last: it tells refscope that all is undone
 
 
 def _boot_from_environment():
@@ -197,4 +232,5 @@ def _boot_from_environment():
         max_size=int(env.get("REFSCOPE_RECORD_MAX_SIZE", "0")),
         ref_tracer=env.get("REFSCOPE_RECORD_REF_TRACER", "1") != "0",
         checkpoint_signal=int(env.get("REFSCOPE_RECORD_SIGNAL", "0")),
+        quiet=env.get("REFSCOPE_RECORD_QUIET", "0") == "1",
     )
