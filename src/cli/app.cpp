@@ -46,6 +46,7 @@ int run(int argc, char** argv) {
   add_diff_command(app, selected);
   add_check_command(app, selected);
   add_record_command(app, selected);
+  add_attach_command(app, selected);
 
   try {
     app.parse(argc, argv);

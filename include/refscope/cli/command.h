@@ -18,6 +18,7 @@ void add_why_command(CLI::App& app, CommandRun& selected);
 void add_diff_command(CLI::App& app, CommandRun& selected);
 void add_check_command(CLI::App& app, CommandRun& selected);
 void add_record_command(CLI::App& app, CommandRun& selected);
+void add_attach_command(CLI::App& app, CommandRun& selected);
 
 // Parses the command line, runs the command, maps errors to exit status 2. The whole of main().
 int run(int argc, char** argv);
