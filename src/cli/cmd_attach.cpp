@@ -133,6 +133,12 @@ std::string command_line(pid_t pid) {
   return raw;
 }
 
+std::string seconds_text(double s) {
+  std::ostringstream out;
+  out << s;  // 60, 0.5
+  return out.str();
+}
+
 bool alive(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
 
 std::string expand_pid(const std::string& pattern, pid_t pid) {
@@ -297,7 +303,7 @@ int run_attach(const AttachOptions& o) {
   double attach_seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
   if (!o.quiet) {
     std::cerr << "refscope: recording process " << pid << " (" << process.command() << ", Python " << api.version
-              << ") into " << output << "; " << (o.duration > 0 ? "for " + std::to_string(o.duration) + " s or " : "")
+              << ") into " << output << "; " << (o.duration > 0 ? "for " + seconds_text(o.duration) + " s or " : "")
               << "until interrupted (Ctrl-C, SIGTERM)\n";
   }
   log::info("attached in {:.3f} s, through {}", attach_seconds, how);
