@@ -46,7 +46,9 @@ SERVICE = """
 
     # The C library installs a handler for one of its internal signals the first time a process starts a thread,
     # and keeps it: a service with a thread already has it, as the recorder's threads would leave it.
-    threading.Thread(target=lambda: None).start()
+    started = threading.Thread(target=lambda: None)
+    started.start()
+    started.join()
     print("ready", flush=True)
     for line in sys.stdin:
         command, *args = line.split()

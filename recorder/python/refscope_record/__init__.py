@@ -16,6 +16,7 @@ call it unconditionally and be recorded only when someone runs it under `refscop
 import atexit
 import gc
 import os
+import shlex
 import sys
 
 from . import _native
@@ -31,7 +32,6 @@ _state = {
 
 
 def _argv():
-    import shlex  # here, not at the top: `refscope attach` loads this module into programs that never import it
     return shlex.join(getattr(sys, "orig_argv", sys.argv))
 
 
