@@ -12,9 +12,7 @@ SymbolTable::SymbolTable() {
   root_ids_.push_back(0);
 }
 
-uint32_t SymbolTable::lookup(const std::vector<uint32_t>& dense, const std::unordered_map<uint32_t, uint32_t>& big,
-                             uint32_t id) {
-  if (id < dense.size()) return id == 0 || dense[id] != 0 ? dense[id] : kMissing;
+uint32_t SymbolTable::lookup_big(const std::unordered_map<uint32_t, uint32_t>& big, uint32_t id) {
   if (id < kDenseLimit) return kMissing;
   auto it = big.find(id);
   return it == big.end() ? kMissing : it->second;
@@ -63,6 +61,17 @@ RootIdx SymbolTable::define_root(uint32_t trace_id) {
   assign(root_ids_, root_big_, trace_id, index);
   root_trace_ids_.push_back(trace_id);
   return RootIdx(index);
+}
+
+void SymbolTable::declare(const Event& ev) {
+  uint64_t previous = 0;
+  if (ev.kind == RecordKind::Type)
+    define_type(ev.id, ev.text, ev.line, previous);
+  else if (ev.kind == RecordKind::Stack)
+    define_stack(ev.id, StackNode{ev.parent, ev.extra, std::string(ev.text), std::string(ev.text2), 0}, ev.line,
+                 previous);
+  else if (ev.kind == RecordKind::RootDef)
+    define_root(static_cast<uint32_t>(ev.extra));
 }
 
 std::string SymbolTable::site_label(StackIdx s) const {

@@ -1,8 +1,8 @@
 #include "refscope/reader/trace_reader.h"
 
-#include <array>
 #include <cstring>
 
+#include "refscope/reader/wide_scan.h"
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
 
@@ -110,69 +110,63 @@ const char* record_name(char c) {
   }
 }
 
-
-// The fast path for the records that make up nearly all of a trace (A, I, D, F): one pass over the characters,
-// no field splitting. Anything unusual (leading zeros past 16 digits, address 0, an undefined id, a stray field)
-// returns false and the general parser below takes the line again, to accept it or to say exactly what is wrong.
-constexpr auto kHexDigit = [] {
-  std::array<uint8_t, 256> t{};
-  t.fill(0xff);
-  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<uint8_t>(c);
-  for (int c = 0; c < 6; ++c) t['a' + c] = t['A' + c] = static_cast<uint8_t>(10 + c);
-  return t;
-}();
-
-class FastScan {
+// The fields of one short line, from its blank mask: each call takes the next one.
+class MaskedFields {
  public:
-  explicit FastScan(std::string_view line) : p_(line.data() + 1), end_(line.data() + line.size()) {}
-
-  bool hex(uint64_t& out) {
-    skip();
-    if (end_ - p_ >= 2 && p_[0] == '0' && (p_[1] | 0x20) == 'x') p_ += 2;
-    const char* start = p_;
-    uint64_t v = 0;
-    for (uint8_t d; p_ < end_ && (d = kHexDigit[static_cast<unsigned char>(*p_)]) < 16; ++p_) v = (v << 4) | d;
-    size_t n = static_cast<size_t>(p_ - start);
-    out = v;
-    return n > 0 && n <= 16 && v != 0 && boundary();
+  MaskedFields(const char* p, unsigned len, uint32_t blanks) : p_(p) {
+    const uint32_t nonblank = ~blanks & ((1u << len) - 1);
+    starts_ = nonblank & ~(nonblank << 1) & ~1u;  // first byte of each field after the record letter
+    ends_ = nonblank & ~(nonblank >> 1) & ~1u;    // last byte of each field
   }
-  bool dec(uint64_t& out, uint64_t max) {
-    skip();
-    const char* start = p_;
+  bool more() const { return starts_ != 0; }
+  [[gnu::always_inline]] bool hex(uint64_t& out) {
+    if (!take()) return false;
+    unsigned n = last_ - first_ + 1;
+    if (n > 2 && p_[first_] == '0' && (p_[first_ + 1] | 0x20) == 'x') n -= 2;
+    return n <= 16 && wide::hex16(p_ + last_ + 1, n, out) && out != 0;
+  }
+  [[gnu::always_inline]] bool dec(uint64_t& out, uint64_t max) {
+    if (!take() || last_ - first_ >= 15) return false;
     uint64_t v = 0;
-    while (p_ < end_ && static_cast<unsigned>(*p_ - '0') < 10) {
-      v = v * 10 + static_cast<unsigned>(*p_ - '0');
-      ++p_;
+    for (unsigned i = first_; i <= last_; ++i) {
+      unsigned d = static_cast<unsigned>(p_[i] - '0');
+      if (d >= 10) return false;
+      v = v * 10 + d;
     }
-    size_t n = static_cast<size_t>(p_ - start);
     out = v;
-    return n > 0 && n <= 15 && v <= max && boundary();
-  }
-  bool at_end() {
-    skip();
-    return p_ == end_;
+    return v <= max;
   }
 
  private:
-  void skip() {
-    while (p_ < end_ && is_blank(*p_)) ++p_;
+  [[gnu::always_inline]] bool take() {
+    if (starts_ == 0) return false;
+    first_ = static_cast<unsigned>(__builtin_ctz(starts_));  // not countr_zero: both are non-zero here, and
+    last_ = static_cast<unsigned>(__builtin_ctz(ends_));     // without BMI countr_zero must also handle 0
+    starts_ &= starts_ - 1;
+    ends_ &= ends_ - 1;
+    return true;
   }
-  bool boundary() const { return p_ == end_ || is_blank(*p_); }
   const char* p_;
-  const char* end_;
+  uint32_t starts_, ends_;
+  unsigned first_ = 0, last_ = 0;
 };
 
 }  // namespace
 
-bool TraceReader::parse_fast(std::string_view line, Event& ev) {
-  if (line.size() < 3 || !is_blank(line[1])) return false;
-  FastScan f(line);
+// The fast path for the records that make up nearly all of a trace (A, I, D, F), for a line of fewer than 32
+// bytes: its fields come from the blank mask of wide::masks32, addresses from wide::hex16. Anything unusual (a
+// long line, leading zeros past 16 digits, address 0, an undefined id, a stray field) returns false and the general
+// parser takes the line again, to accept it or to say exactly what is wrong.
+bool TraceReader::parse_fast(const char* p, unsigned len, uint32_t blanks, Event& ev) {
+  if (len < 3 || len >= 32 || !(blanks & 2)) return false;
+  MaskedFields f(p, len, blanks);
   ev.line = line_;
-  switch (line[0]) {
+  switch (p[0]) {
     case 'A': {
       uint64_t type = 0, site = 0;
       if (!f.hex(ev.addr) || !f.dec(ev.size, kMaxSize) || !f.dec(type, UINT32_MAX)) return false;
-      if (!f.at_end() && (!f.dec(site, UINT32_MAX) || !f.at_end())) return false;
+      if (f.more() && !f.dec(site, UINT32_MAX)) return false;
+      if (f.more()) return false;
       uint32_t t = symbols_.find_type(static_cast<uint32_t>(type));
       uint32_t s = symbols_.find_stack(static_cast<uint32_t>(site));
       if (t == SymbolTable::kMissing || s == SymbolTable::kMissing) return false;
@@ -185,11 +179,12 @@ bool TraceReader::parse_fast(std::string_view line, Event& ev) {
     case 'D':
       if (!f.hex(ev.addr)) return false;
       ev.owner = 0;
-      if (!f.at_end() && (!f.hex(ev.owner) || !f.at_end())) return false;
-      ev.kind = line[0] == 'I' ? RecordKind::Incref : RecordKind::Decref;
+      if (f.more() && !f.hex(ev.owner)) return false;
+      if (f.more()) return false;
+      ev.kind = p[0] == 'I' ? RecordKind::Incref : RecordKind::Decref;
       break;
     case 'F':
-      if (!f.hex(ev.addr) || !f.at_end()) return false;
+      if (!f.hex(ev.addr) || f.more()) return false;
       ev.kind = RecordKind::Free;
       break;
     default:
@@ -198,9 +193,6 @@ bool TraceReader::parse_fast(std::string_view line, Event& ev) {
   heap_records_seen_ = true;
   return true;
 }
-
-namespace {
-}  // namespace
 
 // Field-level helpers as members of a small parser bound to one line, so each can throw with the line's text.
 struct LineParser {
@@ -251,7 +243,8 @@ struct LineParser {
 TraceReader::TraceReader(const std::string& path) : TraceReader(open_source(path), path) {}
 
 TraceReader::TraceReader(std::unique_ptr<ByteSource> source, std::string path)
-    : source_(std::move(source)), buffer_(kBufferSize) {
+    : source_(std::move(source)), buffer_(wide::kSlackBefore + kBufferSize + wide::kSlackAfter) {
+  begin_ = end_ = wide::kSlackBefore;
   info_.path = path;
   info_.name = display_name(path);
   info_.encoding = source_->encoding();
@@ -263,6 +256,11 @@ void TraceReader::fail(const std::string& message, std::string_view text) const 
   std::string shown(text.substr(0, kShown));
   if (text.size() > kShown) shown += "...";
   throw TraceError(info_.name, line_, message, shown);
+}
+
+void TraceReader::warn(const std::string& message) {
+  if (warning_handler_) warning_handler_(message);
+  else log::warn("{}", message);
 }
 
 bool TraceReader::next_line(std::string_view& line) {
@@ -285,34 +283,36 @@ bool TraceReader::next_line(std::string_view& line) {
         // A record cut short by a crash: everything before it is good, the fragment is not.
         ++line_;
         info_.truncated = true;
-        log::warn("{}:{}: the trace ends without a line end (cut short?); ignoring the partial last line",
-                  info_.name, line_);
+        warn(fmt::format("{}:{}: the trace ends without a line end (cut short?); ignoring the partial last line",
+                         info_.name, line_));
         begin_ = end_;
       }
       if (source_->truncated() && !info_.truncated) {
         info_.truncated = true;
-        log::warn("{}: the compressed stream ends in the middle of a frame (cut short?); read what it held",
-                  info_.name);
+        warn(fmt::format("{}: the compressed stream ends in the middle of a frame (cut short?); read what it held",
+                         info_.name));
       }
       check_end();
       return false;
     }
-    // Keep the unfinished line, make room, read more.
+    // Keep the unfinished line, make room, read more. The data lives between the slack bytes at both ends of the
+    // buffer (wide_scan.h).
     size_t pending = end_ - begin_;
-    if (pending == buffer_.size()) {
-      if (buffer_.size() >= kMaxLine) {
+    size_t room = buffer_.size() - wide::kSlackBefore - wide::kSlackAfter;
+    if (pending == room) {
+      if (room >= kMaxLine) {
         ++line_;
         fail("line longer than " + std::to_string(kMaxLine >> 20) + " MiB; this is not a trace",
-             std::string_view(buffer_.data(), 80));
+             std::string_view(buffer_.data() + begin_, 80));
       }
-      buffer_.resize(buffer_.size() * 2);
+      buffer_.resize(wide::kSlackBefore + room * 2 + wide::kSlackAfter);
     }
-    if (begin_ > 0) {
-      std::memmove(buffer_.data(), buffer_.data() + begin_, pending);
-      begin_ = 0;
-      end_ = pending;
+    if (begin_ > wide::kSlackBefore) {
+      std::memmove(buffer_.data() + wide::kSlackBefore, buffer_.data() + begin_, pending);
+      begin_ = wide::kSlackBefore;
+      end_ = begin_ + pending;
     }
-    size_t n = source_->read(buffer_.data() + end_, buffer_.size() - end_);
+    size_t n = source_->read(buffer_.data() + end_, buffer_.size() - wide::kSlackAfter - end_);
     if (n == 0) eof_ = true;
     end_ += n;
   }
@@ -338,12 +338,36 @@ void TraceReader::read_header() {
 }
 
 bool TraceReader::next(Event& ev) {
-  std::string_view line;
-  while (next_line(line)) {
+  for (;;) {
+    // Nearly every line is shorter than 32 bytes: one mask finds its end and its fields at once.
+    if (end_ - begin_ >= 32) {
+      const char* p = buffer_.data() + begin_;
+      const wide::Masks32 m = wide::masks32(p);
+      if (m.newline != 0) {
+        unsigned len = static_cast<unsigned>(__builtin_ctz(m.newline));
+        begin_ += len + 1;
+        consumed_ += len + 1;
+        ++line_;
+        if (len > 0 && p[len - 1] == '\r') --len;
+        if (len == 0 || p[0] == '#') continue;
+        if (parse_fast(p, len, m.blank, ev) || parse({p, len}, ev)) return true;
+        continue;
+      }
+    }
+    // A long line, or the last bytes of the buffer: found by memchr, refilling as needed. A short one still takes
+    // the fast path, from a padded copy.
+    std::string_view line;
+    if (!next_line(line)) return false;
     if (line.empty() || line[0] == '#') continue;
-    if (parse_fast(line, ev) || parse(line, ev)) return true;
+    if (line.size() < 32) {
+      alignas(16) char copy[wide::kSlackBefore + 32]{};
+      std::memcpy(copy + wide::kSlackBefore, line.data(), line.size());
+      if (parse_fast(copy + wide::kSlackBefore, static_cast<unsigned>(line.size()),
+                     wide::masks32(copy + wide::kSlackBefore).blank, ev))
+        return true;
+    }
+    if (parse(line, ev)) return true;
   }
-  return false;
 }
 
 bool TraceReader::parse(std::string_view line, Event& ev) {
@@ -490,9 +514,7 @@ void TraceReader::parse_meta(std::string_view rest, Event& ev, std::string_view 
     info_.refs = mode;
   }
   if (ev.text == "recorder") info_.recorded = true;
-  ++info_.metadata_total;
-  if (info_.metadata.size() < TraceInfo::kMaxMetadata)
-    info_.metadata.emplace_back(std::string(ev.text), std::string(ev.text2));
+  info_.add_metadata(ev.text, ev.text2);
 }
 
 void TraceReader::need_version(int version, char record, std::string_view line) const {
@@ -526,6 +548,7 @@ void TraceReader::parse_type(std::string_view rest, Event& ev, std::string_view 
              std::to_string(previous) + ")",
          line);
   ev.type = TypeIdx(symbols_.find_type(static_cast<uint32_t>(id)));
+  ev.id = static_cast<uint32_t>(id);
 }
 
 void TraceReader::parse_stack(std::string_view rest, Event& ev, std::string_view line) {
@@ -550,6 +573,7 @@ void TraceReader::parse_stack(std::string_view rest, Event& ev, std::string_view
              std::to_string(previous) + ")",
          line);
   ev.site = StackIdx(symbols_.find_stack(static_cast<uint32_t>(id)));
+  ev.id = static_cast<uint32_t>(id);
   ev.parent = StackIdx(parent_idx);
   ev.extra = src_line;
 }
@@ -565,8 +589,8 @@ void TraceReader::parse_end(std::string_view rest, std::string_view line) {
   info_.end_line = line_;
   if (info_.end_reason == "cap") {
     info_.truncated = true;
-    log::warn("{}:{}: the recorder cut the trace here at its size cap{}{}; what the program did after is not in it",
-              info_.name, line_, info_.end_detail.empty() ? "" : " of ", info_.end_detail);
+    warn(fmt::format("{}:{}: the recorder cut the trace here at its size cap{}{}; what the program did after is not in it",
+                     info_.name, line_, info_.end_detail.empty() ? "" : " of ", info_.end_detail));
   }
   std::string_view next;
   while (next_line(next)) {
@@ -583,12 +607,12 @@ void TraceReader::check_end() {
   end_checked_ = true;
   if (info_.version < 2 || !info_.recorded || info_.end_line != 0) return;
   if (info_.last_marker_line == 0) {
-    log::warn("{}: the program ended without a final checkpoint, and before any: what it made is unknown",
-              info_.name);
+    warn(fmt::format("{}: the program ended without a final checkpoint, and before any: what it made is unknown",
+                     info_.name));
   } else {
-    log::warn("{}: the program ended without a final checkpoint (the last one is at line {}): objects made after "
-              "it are unknown",
-              info_.name, info_.last_marker_line);
+    warn(fmt::format("{}: the program ended without a final checkpoint (the last one is at line {}): objects made "
+                     "after it are unknown",
+                     info_.name, info_.last_marker_line));
   }
 }
 

@@ -29,6 +29,8 @@ enum class RefsMode : uint8_t { Exact, Sampled };
 
 struct Event {
   RecordKind kind = RecordKind::Meta;
+  bool immortal = false;  // R ... immortal
+  uint32_t id = 0;        // T, S: the id the trace gives the type or stack node (N keeps its id in extra)
   uint64_t line = 0;
   uint64_t addr = 0;   // A I D F R
   uint64_t owner = 0;  // I D; 0 when the reference is held from outside the traced heap
@@ -38,7 +40,6 @@ struct Event {
   StackIdx site;       // A: allocation site; S: the node being defined
   StackIdx parent;     // S: the calling node
   RootIdx root;        // N: the root being defined; P U: the root holding the reference
-  bool immortal = false;  // R ... immortal
   std::string_view text;   // @ key, T name, M label, S function, N name
   std::string_view text2;  // @ value, S file
 };

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "refscope/reader/event.h"
 #include "refscope/util/ids.h"
 
 namespace refscope {
@@ -42,6 +43,9 @@ class SymbolTable {
   RootIdx define_root(uint32_t trace_id);
   size_t root_count() const { return root_trace_ids_.size(); }  // index 0 included (never a root)
   uint32_t root_trace_id(RootIdx r) const { return root_trace_ids_[r.value]; }
+  // Defines what a T, S or N event that a reader has checked defines (its id, name or frame), at the index that
+  // reader's own table gave it: tables given the same events in the same order agree.
+  void declare(const Event& ev);
 
   // "file:line in function", innermost frame of the node; "?" for the unknown site.
   std::string site_label(StackIdx s) const;
@@ -54,8 +58,13 @@ class SymbolTable {
     uint64_t line = 0;
   };
   static constexpr uint32_t kDenseLimit = 1u << 20;
+  // Inline for the dense ids nearly every trace uses: the reader looks up two ids for every A record.
   static uint32_t lookup(const std::vector<uint32_t>& dense, const std::unordered_map<uint32_t, uint32_t>& big,
-                         uint32_t id);
+                         uint32_t id) {
+    if (id < dense.size()) return id == 0 || dense[id] != 0 ? dense[id] : kMissing;
+    return lookup_big(big, id);
+  }
+  static uint32_t lookup_big(const std::unordered_map<uint32_t, uint32_t>& big, uint32_t id);
   static void assign(std::vector<uint32_t>& dense, std::unordered_map<uint32_t, uint32_t>& big, uint32_t id,
                      uint32_t index);
 

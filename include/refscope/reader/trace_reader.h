@@ -3,6 +3,7 @@
 // memory stays flat however long the trace. Declarations (header, metadata, T and S) are checked and kept here;
 // everything that changes the heap is handed to the caller as an Event for the model to apply.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,6 +31,12 @@ struct TraceInfo {
   uint64_t last_marker_line = 0;  // the last M record (a recorder writes one after each checkpoint)
   bool recorded = false;          // `@ recorder`: written by a recorder, which ends every trace it closes with E
   static constexpr size_t kMaxMetadata = 256;
+
+  // Counts an `@` record and keeps it if fewer than kMaxMetadata are kept.
+  void add_metadata(std::string_view key, std::string_view value) {
+    ++metadata_total;
+    if (metadata.size() < kMaxMetadata) metadata.emplace_back(std::string(key), std::string(value));
+  }
 };
 
 class TraceReader {
@@ -51,10 +58,15 @@ class TraceReader {
   // Throws TraceError for the current line, showing `text` under the message.
   [[noreturn]] void fail(const std::string& message, std::string_view text) const;
 
+  // Where warnings go (a trace cut short); by default the log. A reader on a thread of its own hands them to the
+  // thread that applies the records, to be given when it gets there.
+  void set_warning_handler(std::function<void(const std::string&)> handler) { warning_handler_ = std::move(handler); }
+
  private:
   bool next_line(std::string_view& line);
   void read_header();
-  bool parse_fast(std::string_view line, Event& ev);
+  bool parse_fast(const char* p, unsigned len, uint32_t blanks, Event& ev);
+  void warn(const std::string& message);
   bool parse(std::string_view line, Event& ev);
   void parse_meta(std::string_view rest, Event& ev, std::string_view line);
   void parse_type(std::string_view rest, Event& ev, std::string_view line);
@@ -68,7 +80,8 @@ class TraceReader {
   std::unique_ptr<ByteSource> source_;
   TraceInfo info_;
   SymbolTable symbols_;
-  std::vector<char> buffer_;
+  std::function<void(const std::string&)> warning_handler_;
+  std::vector<char> buffer_;  // the data is buffer_[begin_, end_), with slack bytes for wide reads at both ends
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
   uint64_t line_ = 0;
