@@ -1,5 +1,8 @@
 #include "refscope/cli/common.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "refscope/util/error.h"
 
 namespace refscope::cli {
@@ -71,6 +74,9 @@ std::unique_ptr<Replay> open_replay(const CommonOptions& o, std::vector<PointSpe
   ReplayOptions options;
   options.model.keep_anomalies = o.keep_anomalies;
   options.progress = progress_allowed;
+  // One core only (a busy machine, a measurement): REFSCOPE_THREADS=1.
+  if (const char* threads = std::getenv("REFSCOPE_THREADS"); threads && std::string_view(threads) == "1")
+    options.threaded = false;
   return std::make_unique<Replay>(o.trace, std::move(watch), options);
 }
 

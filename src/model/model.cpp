@@ -5,18 +5,18 @@ namespace refscope {
 Model::Model(ModelOptions options)
     : options_(options), edges_(objects_), anomalies_(options.keep_anomalies) {}
 
-void Model::apply(const Event& ev) {
+void Model::apply(const Event& ev, const Hint& hint) {
   last_line_ = ev.line;
   switch (ev.kind) {
-    case RecordKind::Alloc: alloc(ev); break;
-    case RecordKind::Incref: incref(ev); break;
-    case RecordKind::Decref: decref(ev); break;
-    case RecordKind::Free: free_record(ev); break;
-    case RecordKind::Refcount: refcount(ev); break;
+    case RecordKind::Alloc: alloc(ev, hint); break;
+    case RecordKind::Incref: incref(ev, hint); break;
+    case RecordKind::Decref: decref(ev, hint); break;
+    case RecordKind::Free: free_record(ev, hint); break;
+    case RecordKind::Refcount: refcount(ev, hint); break;
     case RecordKind::Marker: marker(ev); break;
     case RecordKind::RootDef: root_def(ev); break;
-    case RecordKind::RootRef: root_ref(ev); break;
-    case RecordKind::RootUnref: root_unref(ev); break;
+    case RecordKind::RootRef: root_ref(ev, hint); break;
+    case RecordKind::RootUnref: root_unref(ev, hint); break;
     case RecordKind::GcStart:
       ++counts_.gc;
       gc_open_ = true;
@@ -97,9 +97,9 @@ void Model::destroy(ObjSlot slot) {
   free_slots_.push_back(slot.value);
 }
 
-void Model::alloc(const Event& ev) {
+void Model::alloc(const Event& ev, const Hint& hint) {
   ++counts_.alloc;
-  ObjSlot old = find(ev.addr);
+  ObjSlot old = lookup(ev.addr, hint.addr);
   if (valid(old)) {
     anomaly(AnomalyKind::AddressReused, ev);
     destroy(old);
@@ -111,22 +111,22 @@ void Model::alloc(const Event& ev) {
 // I and R of an address with no live object: an unknown-object anomaly, and the object comes into being (type
 // unknown, size 0, older than every window) so that the record can be applied. `reported` says it happened, so the
 // record gives no second anomaly.
-ObjSlot Model::find_or_introduce(const Event& ev, bool& reported) {
-  ObjSlot s = find(ev.addr);
+ObjSlot Model::find_or_introduce(const Event& ev, uint32_t hint, bool& reported) {
+  ObjSlot s = lookup(ev.addr, hint);
   if (valid(s)) return s;
   anomaly(AnomalyKind::UnknownObject, ev);
   reported = true;
   return create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
 }
 
-void Model::incref(const Event& ev) {
+void Model::incref(const Event& ev, const Hint& hint) {
   ++counts_.incref;
   bool reported = false;
-  ObjSlot s = find_or_introduce(ev, reported);
+  ObjSlot s = find_or_introduce(ev, hint.addr, reported);
   if (objects_[s.value].immortal()) return;
   ObjSlot owner(UINT32_MAX);
   if (ev.owner != 0) {
-    owner = find(ev.owner);
+    owner = lookup(ev.owner, hint.owner);
     if (!valid(owner) && !reported) anomaly(AnomalyKind::UnknownOwner, ev);
   }
   Object& o = objects_[s.value];
@@ -137,9 +137,9 @@ void Model::incref(const Event& ev) {
   }
 }
 
-void Model::decref(const Event& ev) {
+void Model::decref(const Event& ev, const Hint& hint) {
   ++counts_.decref;
-  ObjSlot s = find(ev.addr);
+  ObjSlot s = lookup(ev.addr, hint.addr);
   if (!valid(s)) {
     anomaly(AnomalyKind::UnknownObject, ev);
     return;
@@ -147,7 +147,7 @@ void Model::decref(const Event& ev) {
   Object& o = objects_[s.value];
   if (o.immortal()) return;
   if (ev.owner != 0) {
-    ObjSlot owner = find(ev.owner);
+    ObjSlot owner = lookup(ev.owner, hint.owner);
     if (!valid(owner)) {
       // Taken as an external reference; the record already has its anomaly, so an empty external count is silent.
       anomaly(AnomalyKind::UnknownOwner, ev);
@@ -171,9 +171,9 @@ void Model::decref(const Event& ev) {
   --o.refcount;
 }
 
-void Model::free_record(const Event& ev) {
+void Model::free_record(const Event& ev, const Hint& hint) {
   ++counts_.free;
-  ObjSlot s = find(ev.addr);
+  ObjSlot s = lookup(ev.addr, hint.addr);
   if (!valid(s)) {
     anomaly(AnomalyKind::UnknownObject, ev);
     return;
@@ -184,10 +184,10 @@ void Model::free_record(const Event& ev) {
   destroy(s);
 }
 
-void Model::refcount(const Event& ev) {
+void Model::refcount(const Event& ev, const Hint& hint) {
   ++counts_.refcount;
   bool reported = false;
-  ObjSlot s = find_or_introduce(ev, reported);
+  ObjSlot s = find_or_introduce(ev, hint.addr, reported);
   Object& o = objects_[s.value];
   if (ev.immortal) {
     o.flags |= kImmortal;
@@ -221,10 +221,10 @@ void Model::root_def(const Event& ev) {
 }
 
 // P: like I with an owner, the owner being a named root rather than an object.
-void Model::root_ref(const Event& ev) {
+void Model::root_ref(const Event& ev, const Hint& hint) {
   ++counts_.root_ref;
   bool reported = false;
-  ObjSlot s = find_or_introduce(ev, reported);
+  ObjSlot s = find_or_introduce(ev, hint.addr, reported);
   Object& o = objects_[s.value];
   if (o.immortal()) return;
   if (o.refcount < INT64_MAX) ++o.refcount;
@@ -235,9 +235,9 @@ void Model::root_ref(const Event& ev) {
 }
 
 // U: like D with an owner. A root that holds no reference to the object is an owner-mismatch.
-void Model::root_unref(const Event& ev) {
+void Model::root_unref(const Event& ev, const Hint& hint) {
   ++counts_.root_unref;
-  ObjSlot s = find(ev.addr);
+  ObjSlot s = lookup(ev.addr, hint.addr);
   if (!valid(s)) {
     anomaly(AnomalyKind::UnknownObject, ev);
     return;

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 
 #include "refscope/util/error.h"
+#include "refscope/util/log.h"
 
 namespace refscope {
 namespace {
@@ -22,12 +24,14 @@ constexpr uint64_t kProgressEvery = 1 << 20;
 }  // namespace
 
 Replay::Replay(const std::string& path, std::vector<PointSpec> watch, ReplayOptions options)
-    : reader_(std::make_unique<TraceReader>(path)),
-      model_(options.model),
+    : model_(options.model),
       options_(options),
       watch_(std::move(watch)),
       resolved_(watch_.size()),
       literal_exists_(watch_.size(), false) {
+  auto reader = std::make_unique<TraceReader>(path);  // reads the header: a file that is no trace fails here
+  info_ = reader->info();
+  pipe_ = std::make_unique<EventPipe>(std::move(reader), options.threaded);
   for (const PointSpec& p : watch_) seen_.emplace(p.label, 0);
   struct stat st {};
   if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
@@ -47,7 +51,7 @@ void Replay::literal_prescan() {
   bool any = false;
   for (const PointSpec& p : watch_) any = any || p.has_occurrence;
   if (!any) return;
-  auto source = open_source(reader_->info().path);
+  auto source = open_source(info_.path);
   std::string carry;
   std::vector<char> buf(1 << 20);
   auto check = [&](std::string_view line) {
@@ -74,28 +78,61 @@ void Replay::literal_prescan() {
   }
 }
 
-bool Replay::fill_batch() {
-  batch_pos_ = batch_len_ = 0;
-  while (batch_len_ < kBatch) {
-    Event& ev = batch_[batch_len_];
-    if (!reader_->next(ev)) break;
-    ++batch_len_;
-    model_.prefetch(ev);
-    if (!Model::names_object(ev)) break;  // carries text, or is rare
+// Takes the next batch from the pipe; gives what the reader found after the last one (a warning, an error, the end)
+// now that the model has caught up with it.
+bool Replay::next_batch() {
+  if (batch_) {
+    for (const std::string& w : batch_->warnings) log::warn("{}", w);
+    if (batch_->error) {
+      ended_ = true;
+      std::rethrow_exception(batch_->error);
+    }
+    if (batch_->end) {
+      info_.truncated = batch_->truncated;
+      ended_ = true;
+      return false;
+    }
   }
-  for (size_t i = 0; i < batch_len_; ++i) model_.prefetch_object(batch_[i]);
-  return batch_len_ > 0;
+  batch_ = &pipe_->next();
+  batch_pos_ = 0;
+  line_ = batch_->line;
+  bytes_consumed_ = batch_->bytes_consumed;
+  // The first records of the batch go through the steps of step()'s window at once.
+  const std::vector<Event>& evs = batch_->events;
+  for (size_t i = 0; i < std::min(kAhead, evs.size()); ++i) model_.prefetch(evs[i]);
+  for (size_t i = 0; i < std::min(kAhead / 2, evs.size()); ++i) hints_[i] = model_.resolve(evs[i]);
+  for (size_t i = 0; i < std::min(kAhead / 4, evs.size()); ++i) model_.prefetch_edges(hints_[i]);
+  return true;
+}
+
+// The declarations the reader checked, kept again on this side, as far as the model has got.
+void Replay::declare(const Event& ev) {
+  switch (ev.kind) {
+    case RecordKind::Type:
+    case RecordKind::Stack:
+    case RecordKind::RootDef: symbols_.declare(ev); break;
+    case RecordKind::Meta:
+      info_.add_metadata(ev.text, ev.text2);
+      if (ev.text == "refs") info_.refs = ev.text2 == "sampled" ? RefsMode::Sampled : RefsMode::Exact;
+      break;
+    default: break;
+  }
 }
 
 bool Replay::step() {
-  if (batch_pos_ == batch_len_ && !fill_batch()) {
-    ended_ = true;
-    return false;
+  while (batch_pos_ == (batch_ ? batch_->events.size() : 0)) {
+    if (ended_ || !next_batch()) return false;
   }
-  const Event& ev = batch_[batch_pos_++];
-  model_.apply(ev);
+  const std::vector<Event>& evs = batch_->events;
+  size_t i = batch_pos_++;
+  if (i + kAhead < evs.size()) model_.prefetch(evs[i + kAhead]);
+  if (i + kAhead / 2 < evs.size()) hints_[i + kAhead / 2] = model_.resolve(evs[i + kAhead / 2]);
+  if (i + kAhead / 4 < evs.size()) model_.prefetch_edges(hints_[i + kAhead / 4]);
+  const Event& ev = evs[i];
+  if (!Model::names_object(ev)) declare(ev);
+  model_.apply(ev, hints_[i]);
   if (ev.kind == RecordKind::Marker) on_marker(ev);
-  if (options_.progress && reader_->line() >= next_progress_check_) show_progress();
+  if (options_.progress && line_ >= next_progress_check_) show_progress();
   return true;
 }
 
@@ -136,7 +173,7 @@ uint64_t Replay::advance_to(const PointSpec& p) {
                      ", before the point asked for ahead of it (is --from after --to?)");
   while (!resolved_[index]) {
     if (!step()) {
-      std::string message = "no marker '" + p.text + "' in " + reader_->info().name;
+      std::string message = "no marker '" + p.text + "' in " + info_.name;
       auto it = seen_.find(p.label);
       if (p.has_occurrence && it != seen_.end())
         message += " ('" + p.label + "' occurs " + std::to_string(it->second) + " times)";
@@ -153,19 +190,19 @@ uint64_t Replay::advance_to_end() {
 }
 
 void Replay::show_progress() {
-  next_progress_check_ = reader_->line() + kProgressEvery;
+  next_progress_check_ = line_ + kProgressEvery;
   double t = now_seconds();
   if (t - started_ < 1.0 || t - last_progress_ < 0.25) return;
   last_progress_ = t;
   progress_shown_ = true;
-  double mb = static_cast<double>(reader_->bytes_consumed()) / 1e6;
-  if (file_size_ > 0 && reader_->info().encoding == std::string("plain"))
-    std::fprintf(stderr, "\r\033[Krefscope: reading %s: %.0f%% (%.0f MB, %llu lines)", reader_->info().name.c_str(),
-                 100.0 * static_cast<double>(reader_->bytes_consumed()) / static_cast<double>(file_size_), mb,
-                 static_cast<unsigned long long>(reader_->line()));
+  double mb = static_cast<double>(bytes_consumed_) / 1e6;
+  if (file_size_ > 0 && info_.encoding == std::string("plain"))
+    std::fprintf(stderr, "\r\033[Krefscope: reading %s: %.0f%% (%.0f MB, %llu lines)", info_.name.c_str(),
+                 100.0 * static_cast<double>(bytes_consumed_) / static_cast<double>(file_size_), mb,
+                 static_cast<unsigned long long>(line_));
   else
-    std::fprintf(stderr, "\r\033[Krefscope: reading %s: %.0f MB, %llu lines", reader_->info().name.c_str(), mb,
-                 static_cast<unsigned long long>(reader_->line()));
+    std::fprintf(stderr, "\r\033[Krefscope: reading %s: %.0f MB, %llu lines", info_.name.c_str(), mb,
+                 static_cast<unsigned long long>(line_));
 }
 
 }  // namespace refscope

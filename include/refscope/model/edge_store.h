@@ -64,6 +64,9 @@ class EdgeStore {
     for (uint32_t i = 0; i < n; ++i)
       if (e[i].target != Edge::kEmpty && e[i].count != 0) f(e[i].target, e[i].gen, e[i].count);
   }
+  [[gnu::always_inline]] void prefetch(const Object& owner) const {
+    if (owner.edge_cap_log != 0) __builtin_prefetch(at(owner.edge_offset));
+  }
   // Entries in use in the owner's list (live, stale, tombstones): at least its live edges.
   uint32_t stored_bound(const Object& owner) const { return owner.edge_capacity() ? owner.edge_used : 0; }
   // Gives the owner's edge storage back to the pool.

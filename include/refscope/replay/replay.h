@@ -11,6 +11,7 @@
 
 #include "refscope/model/model.h"
 #include "refscope/reader/trace_reader.h"
+#include "refscope/replay/event_pipe.h"
 #include "refscope/replay/point.h"
 
 namespace refscope {
@@ -18,6 +19,7 @@ namespace refscope {
 struct ReplayOptions {
   ModelOptions model;
   bool progress = false;  // a progress line on stderr (the CLI sets it only when stderr is a terminal)
+  bool threaded = true;   // decode on a second thread (EventPipe); the environment's REFSCOPE_THREADS=1 says no
 };
 
 class Replay {
@@ -35,28 +37,32 @@ class Replay {
 
   Model& model() { return model_; }
   const Model& model() const { return model_; }
-  const TraceReader& reader() const { return *reader_; }
-  const TraceInfo& info() const { return reader_->info(); }
-  const SymbolTable& symbols() const { return reader_->symbols(); }
+  // The trace's header, metadata and declarations as far as the model has got, not as far as the reader has read.
+  const TraceInfo& info() const { return info_; }
+  const SymbolTable& symbols() const { return symbols_; }
 
   // The line a watched point resolved at, if the replay has passed it.
   std::optional<uint64_t> resolved_line(const PointSpec& p) const;
 
  private:
   void on_marker(const Event& ev);
+  void declare(const Event& ev);
   bool step();
-  bool fill_batch();
+  bool next_batch();
   void show_progress();
   void literal_prescan();
 
-  // Records are decoded a batch ahead of the model, so the cache lines they will touch can be fetched while the
-  // next lines are parsed (the address map and object table of a large live set do not fit in cache). A record
-  // that carries text ends its batch: its text points into the reader's buffer, valid until the next read.
-  static constexpr size_t kBatch = 64;
-  std::vector<Event> batch_ = std::vector<Event>(kBatch);
-  size_t batch_pos_ = 0, batch_len_ = 0;
+  // Records are applied a batch at a time (EventPipe). The cache lines a record will touch are fetched ahead of
+  // it in three steps (Model::prefetch, resolve, prefetch_edges): kAhead records before it is applied, then half
+  // and a quarter of that. The slots `resolve` finds are kept (hints_) so that apply need not look them up again.
+  static constexpr size_t kAhead = 32;
+  std::unique_ptr<EventPipe> pipe_;
+  const EventBatch* batch_ = nullptr;
+  size_t batch_pos_ = 0;
+  std::vector<Model::Hint> hints_ = std::vector<Model::Hint>(EventBatch::kCapacity);
 
-  std::unique_ptr<TraceReader> reader_;
+  TraceInfo info_;
+  SymbolTable symbols_;
   Model model_;
   ReplayOptions options_;
   std::vector<PointSpec> watch_;
@@ -66,6 +72,7 @@ class Replay {
   int last_hit_ = -1;
   bool ended_ = false;
   uint64_t file_size_ = 0;
+  uint64_t line_ = 0, bytes_consumed_ = 0;  // the reader's, as of the batch being applied (progress)
   uint64_t next_progress_check_ = 0;
   double started_ = 0, last_progress_ = 0;
   bool progress_shown_ = false;
