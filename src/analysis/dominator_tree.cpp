@@ -4,8 +4,9 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "refscope/util/log.h"
 #include <chrono>
+
+#include "refscope/util/log.h"
 
 namespace refscope {
 namespace {
@@ -127,47 +128,50 @@ DominatorTree dominator_tree(const Graph& g) {
 
   const uint32_t count = static_cast<uint32_t>(d.vertex.size());
   std::vector<uint32_t>& parent = d.parent;  // becomes the immediate dominator, in place
-  std::vector<uint32_t> semi(count), label(count), ancestor(parent);
-  std::iota(semi.begin(), semi.end(), 0u);
-  std::iota(label.begin(), label.end(), 0u);
+  // What the evaluation reads of a number, together: one cache line where three arrays would be three.
+  struct Link {
+    uint32_t semi, label, ancestor;
+  };
+  std::vector<Link> link(count);
+  for (uint32_t i = 0; i < count; ++i) link[i] = {i, i, parent[i]};
   std::vector<uint32_t> path;
 
   // The node of least semidominator on v's compressed path to the part of the tree not yet processed.
   auto eval = [&](uint32_t v, uint32_t last_linked) -> uint32_t {
-    if (ancestor[v] < last_linked) return label[v];
+    if (link[v].ancestor < last_linked) return link[v].label;
     do {
       path.push_back(v);
-      v = ancestor[v];
-    } while (ancestor[v] >= last_linked);
-    uint32_t p = v, p_label = label[p];
+      v = link[v].ancestor;
+    } while (link[v].ancestor >= last_linked);
+    uint32_t p = v, p_label = link[p].label;
     do {
       v = path.back();
       path.pop_back();
-      ancestor[v] = ancestor[p];
-      if (semi[p_label] < semi[label[v]])
-        label[v] = p_label;
+      Link& lv = link[v];
+      lv.ancestor = link[p].ancestor;
+      if (link[p_label].semi < link[lv.label].semi)
+        lv.label = p_label;
       else
-        p_label = label[v];
+        p_label = lv.label;
       p = v;
     } while (!path.empty());
-    return label[v];
+    return link[v].label;
   };
 
   for (uint32_t i = count - 1; i >= 1; --i) {
     uint32_t s = parent[i];
-    for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) s = std::min(s, semi[eval(preds[k], i + 1)]);
-    semi[i] = s;
+    for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) s = std::min(s, link[eval(preds[k], i + 1)].semi);
+    link[i].semi = s;
   }
   lap("semidominators");
   offsets = {};
   preds = {};
-  ancestor = {};
-  label = {};
   for (uint32_t i = 1; i < count; ++i) {
     uint32_t dom = parent[i];
-    while (dom > semi[i]) dom = parent[dom];
+    while (dom > link[i].semi) dom = parent[dom];
     parent[i] = dom;
   }
+  link = {};
 
   lap("immediate dominators");
   DominatorTree tree;

@@ -1,5 +1,6 @@
 #include "refscope/model/edge_store.h"
 
+#include <algorithm>
 #include <bit>
 #include <memory>
 
@@ -33,6 +34,21 @@ uint32_t EdgeStore::allocate(uint32_t capacity) {
   // Entries are written when handed out, so only the pages in use are touched.
   std::uninitialized_fill_n(at(offset), capacity, Edge{});
   return offset;
+}
+
+// A small list that is full moves to a block twice its size as it is, stale edges and all: reading each target's
+// object to drop them would cost a cache miss an edge, and a small list holds at most kSmall entries anyway. Stale
+// edges go when a full list of kSmall is rebuilt.
+Edge* EdgeStore::grow_small(Object& owner) {
+  uint32_t capacity = owner.edge_capacity() == 0 ? kFirstCapacity : owner.edge_capacity() * 2;
+  uint32_t offset = allocate(capacity);
+  if (owner.edge_used > 0) std::copy_n(at(owner.edge_offset), owner.edge_used, at(offset));
+  uint32_t used = owner.edge_used;
+  release(owner);
+  owner.edge_offset = offset;
+  owner.edge_cap_log = static_cast<uint8_t>(std::countr_zero(capacity) + 1);
+  owner.edge_used = used;
+  return at(offset);
 }
 
 void EdgeStore::release(Object& owner) {
@@ -101,14 +117,22 @@ uint32_t EdgeStore::add(Object& owner, uint32_t target, uint32_t gen) {
   Edge* base = owner.edge_capacity() ? at(owner.edge_offset) : nullptr;
   for (uint32_t i = 0; i < owner.edge_used; ++i)
     if (base[i].target == target && base[i].gen == gen) return ++base[i].count;
-  if (owner.edge_used == owner.edge_capacity()) {
-    rebuild(owner, owner.edge_used + 1);
-    if (owner.edge_capacity() > kSmall) {
-      insert_hashed(owner, {target, gen, 1});
-      return 1;
-    }
-    base = at(owner.edge_offset);
+  if (owner.edge_used < owner.edge_capacity()) {
+    base[owner.edge_used++] = {target, gen, 1};
+    return 1;
   }
+  if (owner.edge_capacity() < kSmall) {
+    base = grow_small(owner);
+    base[owner.edge_used++] = {target, gen, 1};
+    return 1;
+  }
+  // A full list of kSmall: rebuilt without its stale edges, as a hashed table if it still needs more room.
+  rebuild(owner, owner.edge_used + 1);
+  if (owner.edge_capacity() > kSmall) {
+    insert_hashed(owner, {target, gen, 1});
+    return 1;
+  }
+  base = at(owner.edge_offset);
   base[owner.edge_used++] = {target, gen, 1};
   return 1;
 }

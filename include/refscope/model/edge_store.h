@@ -30,6 +30,7 @@ struct Edge {
 class EdgeStore {
  public:
   static constexpr uint32_t kSmall = 8;
+  static constexpr uint32_t kFirstCapacity = 2;  // most owners hold more than one reference
   static constexpr uint32_t kChunkBits = 19;
   static constexpr uint32_t kChunk = 1u << kChunkBits;
 
@@ -82,6 +83,7 @@ class EdgeStore {
   bool stale(const Edge& e) const { return (*objects_)[e.target].gen != e.gen; }
   uint32_t allocate(uint32_t capacity);
   void rebuild(Object& owner, uint32_t min_capacity);
+  Edge* grow_small(Object& owner);
   Edge* find_hashed(const Object& owner, uint32_t target, uint32_t gen);
   void insert_hashed(Object& owner, Edge e);
   static uint32_t home(uint32_t target, uint32_t capacity) {
