@@ -69,14 +69,18 @@ void predecessors(const Graph& g, const Numbering& d, const std::vector<uint32_t
       if (d.num[w] != kNone) ++offsets[d.num[w] + 1];
   }
   for (size_t i = 0; i < count; ++i) offsets[i + 1] += offsets[i];
+  // Each row is filled from its end, counting its end offset down to its start: no second array of positions.
+  // (A row's order does not matter to the semidominators, a minimum over it.)
   preds.resize(offsets[count]);
-  std::vector<uint32_t> fill(offsets.begin(), offsets.end() - 1);
-  for (uint32_t c : children) preds[fill[d.num[c]]++] = 0;
+  for (uint32_t c : children) preds[--offsets[d.num[c] + 1]] = 0;
   for (uint32_t u = 0; u < g.size(); ++u) {
     if (d.num[u] == kNone) continue;
     for (uint32_t w : g.out(u))
-      if (d.num[w] != kNone) preds[fill[d.num[w]]++] = d.num[u];
+      if (d.num[w] != kNone) preds[--offsets[d.num[w] + 1]] = d.num[u];
   }
+  // offsets[i + 1] is now row i's start: shift them down so that row i is [offsets[i], offsets[i + 1]).
+  for (size_t i = 0; i < count; ++i) offsets[i] = offsets[i + 1];
+  offsets[count] = static_cast<uint32_t>(preds.size());
 }
 
 }  // namespace

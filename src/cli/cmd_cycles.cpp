@@ -23,6 +23,7 @@ int run_cycles(const CyclesOptions& o) {
   Window w = advance_window(*replay, o.common);
   collected.finish();
   replay->model().set_observer(nullptr);
+  replay->model().release_address_index();  // the replay is over; the graph work needs the room
 
   const Model& m = replay->model();
   auto object = [&](ObjSlot s) {

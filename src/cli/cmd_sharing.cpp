@@ -20,6 +20,7 @@ struct SharingCliOptions {
 int run_sharing(const SharingCliOptions& o) {
   auto replay = open_replay(o.common);
   Window w = advance_window(*replay, o.common);
+  replay->model().release_address_index();  // the replay is over; the dominator tree needs the room
   SharingOptions options;
   options.limit = o.limit;
   options.sort = o.sort == "retained" ? SharingSort::Retained : SharingSort::Refcount;

@@ -5,6 +5,9 @@
 #include <memory>
 
 namespace refscope {
+namespace {
+constexpr uint32_t kFirstCapacity = 2;  // entries of an owner's first edge block: most owners hold more than one
+}  // namespace
 
 uint32_t EdgeStore::allocate(uint32_t capacity) {
   auto& blocks = free_blocks_[std::countr_zero(capacity)];

@@ -30,7 +30,6 @@ struct Edge {
 class EdgeStore {
  public:
   static constexpr uint32_t kSmall = 8;
-  static constexpr uint32_t kFirstCapacity = 2;  // most owners hold more than one reference
   static constexpr uint32_t kChunkBits = 19;
   static constexpr uint32_t kChunk = 1u << kChunkBits;
 

@@ -102,6 +102,11 @@ class Model {
 
   RefsMode refs_mode() const { return mode_; }
 
+  // Frees the address index (the hash map from address to slot: 12 bytes and more an object) once no record will
+  // be applied any more: a command that works from slots alone (sharing, cycles) makes room for its graph work.
+  // find() finds nothing after it, and apply() must not be called again.
+  void release_address_index() { addr_map_ = AddrMap(); }
+
   // --- Objects ---------------------------------------------------------------------------------------------------
   // The slot of the live object at `addr`, or an invalid slot (value UINT32_MAX).
   ObjSlot find(uint64_t addr) const { return ObjSlot(addr_map_.find(addr)); }
