@@ -97,6 +97,10 @@ bool Replay::next_batch() {
   batch_pos_ = 0;
   line_ = batch_->line;
   bytes_consumed_ = batch_->bytes_consumed;
+  // Worth it only when the model no longer fits in cache; on a small live set the lookahead costs more than it
+  // saves (a cache-resident trace of 10k live objects: 37% more CPU time with it; 65k: 27% less).
+  lookahead_ = model_.slot_count() >= kLookaheadFrom;
+  if (!lookahead_) return true;
   // The first records of the batch go through the steps of step()'s window at once.
   const std::vector<Event>& evs = batch_->events;
   for (size_t i = 0; i < std::min(kAhead, evs.size()); ++i) model_.prefetch(evs[i]);
@@ -125,12 +129,16 @@ bool Replay::step() {
   }
   const std::vector<Event>& evs = batch_->events;
   size_t i = batch_pos_++;
-  if (i + kAhead < evs.size()) model_.prefetch(evs[i + kAhead]);
-  if (i + kAhead / 2 < evs.size()) hints_[i + kAhead / 2] = model_.resolve(evs[i + kAhead / 2]);
-  if (i + kAhead / 4 < evs.size()) model_.prefetch_edges(hints_[i + kAhead / 4]);
   const Event& ev = evs[i];
   if (!Model::names_object(ev)) declare(ev);
-  model_.apply(ev, hints_[i]);
+  if (lookahead_) {
+    if (i + kAhead < evs.size()) model_.prefetch(evs[i + kAhead]);
+    if (i + kAhead / 2 < evs.size()) hints_[i + kAhead / 2] = model_.resolve(evs[i + kAhead / 2]);
+    if (i + kAhead / 4 < evs.size()) model_.prefetch_edges(hints_[i + kAhead / 4]);
+    model_.apply(ev, hints_[i]);
+  } else {
+    model_.apply(ev);
+  }
   if (ev.kind == RecordKind::Marker) on_marker(ev);
   if (options_.progress && line_ >= next_progress_check_) show_progress();
   return true;

@@ -56,6 +56,9 @@ class Replay {
   // it in three steps (Model::prefetch, resolve, prefetch_edges): kAhead records before it is applied, then half
   // and a quarter of that. The slots `resolve` finds are kept (hints_) so that apply need not look them up again.
   static constexpr size_t kAhead = 32;
+  // From this many object slots (about 2.3 MB of objects and address map, the size of a core's L2) on.
+  static constexpr uint32_t kLookaheadFrom = 32768;
+  bool lookahead_ = false;
   std::unique_ptr<EventPipe> pipe_;
   const EventBatch* batch_ = nullptr;
   size_t batch_pos_ = 0;
