@@ -42,7 +42,7 @@ void EventPipe::fill(EventBatch& b) {
   size_t n = 0;
   b.text.clear();
   b.warnings.clear();
-  b.end = b.truncated = false;
+  b.end = false;
   b.error = nullptr;
   texts_.clear();
   try {
@@ -74,7 +74,7 @@ void EventPipe::fill(EventBatch& b) {
   }
   b.line = reader_->line();
   b.bytes_consumed = reader_->bytes_consumed();
-  b.truncated = reader_->info().truncated;
+  if (b.end) b.end_info = reader_->info();
 }
 
 void EventPipe::produce() {

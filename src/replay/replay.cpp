@@ -88,7 +88,7 @@ bool Replay::next_batch() {
       std::rethrow_exception(batch_->error);
     }
     if (batch_->end) {
-      info_.truncated = batch_->truncated;
+      info_ = batch_->end_info;  // all read and applied: the reader's own, with what only the end tells
       ended_ = true;
       return false;
     }
@@ -118,6 +118,7 @@ void Replay::declare(const Event& ev) {
     case RecordKind::Meta:
       info_.add_metadata(ev.text, ev.text2);
       if (ev.text == "refs") info_.refs = ev.text2 == "sampled" ? RefsMode::Sampled : RefsMode::Exact;
+      if (ev.text == "recorder") info_.recorded = true;
       break;
     default: break;
   }

@@ -36,7 +36,7 @@ struct EventBatch {
   uint64_t line = 0;                  // the reader's line after its last record
   uint64_t bytes_consumed = 0;        // trace bytes read up to there
   bool end = false;                   // the trace has no record after these
-  bool truncated = false;             // at the end: the trace was cut short (TraceInfo::truncated)
+  TraceInfo end_info;                 // at the end: the reader's TraceInfo (truncated, the E record, ...)
   std::exception_ptr error;           // reading failed after these records
 };
 
