@@ -17,6 +17,9 @@ How a test is judged (CPython's `regrtest -R` judges a test module the same way)
    test fails; its report lists each group and the path from an older root to one of its objects, and its trace
    is kept.
 
+Between runs, what regrtest -R puts back is put back (_regrtest_state.py); a test that does not pass again is run
+again from a fresh module (module and class set up for each run), as regrtest runs a whole module each time.
+
 What it costs: a judged test runs 2 + warmups times, or 1 + warmups + runs when a group grew in its first
 measured run; its recording starts with a snapshot of the whole heap and walks it again at every marker, and
 refscope replays the trace once or twice: a cost that grows with the process's live objects.
@@ -35,12 +38,14 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 
 import pytest
 from _pytest.runner import runtestprotocol
 
 from . import _leak_gate
 from ._leak_gate import GateError, Limits, Refscope
+from ._regrtest_state import RegrtestState, clear_caches
 
 _DEFAULTS = Limits()
 
@@ -150,7 +155,8 @@ class _HarnessState:
     """What pytest's own machinery appends to on each run of a test, taken before a run the plugin adds and put
     back after it, so that the extra runs leave nothing of pytest's behind and show nothing twice:
 
-    - the captured output kept on the item, its user properties, the terminal's list of warnings, sys.last_*;
+    - the captured output kept on the item, its user properties, the warnings recorded for the test and the
+      terminal's list of them, sys.last_*;
     - finalizers on higher-scoped fixtures and nodes: pytest 7 adds one to a session- or module-scoped fixture
       (and to its node) each time a test uses it, directly or through a function-scoped fixture (tmp_path on
       tmp_path_factory), and keeps them until that fixture ends; each holds the run's fixture requests.
@@ -167,6 +173,9 @@ class _HarnessState:
         self.had_warnings = self.stats is not None and "warnings" in self.stats
         if self.had_warnings:
             lists.append(self.stats["warnings"])
+        # The warnings recorded by the catch_warnings(record=True) pytest holds open around the whole test, which
+        # pytest reports when the test ends: the runs added would report theirs again.
+        lists.append(getattr(getattr(warnings, "_showwarnmsg_impl", None), "__self__", None))
         stack = getattr(getattr(item.session, "_setupstate", None), "stack", None) or {}
         for node, entry in stack.items():
             if node is not item and isinstance(entry, tuple) and entry:
@@ -199,10 +208,10 @@ class _HarnessState:
 class _RunFailed(Exception):
     """A run the plugin added did not pass, so the test cannot be judged."""
 
-    def __init__(self, run, reports):
+    def __init__(self, run, text):
         super().__init__(run)
         self.run = run
-        self.report = next((r for r in reports if not r.passed), reports[-1])
+        self.text = text
 
 
 class LeakGate:
@@ -231,7 +240,8 @@ class LeakGate:
         self.keep_dir = _path_setting(config, "refscope_keep") or os.path.join(self.rootdir, "refscope-traces")
         self.work_dir = None
         self.doctest_globs = None
-        self.judged = self.run_again = self.failed = 0
+        self.test_runs = 0
+        self.judged = self.run_again = self.failed = self.from_fresh_module = 0
         self.seconds = 0.0
         self.kept = []
 
@@ -272,6 +282,10 @@ class LeakGate:
         terminalreporter.write_line(
             "%d test%s judged, %d run past the first measured run (a group grew in it), %d failed; %.1f s judging"
             % (self.judged, "" if self.judged == 1 else "s", self.run_again, self.failed, self.seconds))
+        if self.from_fresh_module:
+            terminalreporter.write_line("%d test%s run again from a fresh module (module and class set up for each "
+                                        "run, as regrtest -R runs a whole module): they did not pass again otherwise"
+                                        % (self.from_fresh_module, "" if self.from_fresh_module == 1 else "s"))
         for path in self.kept:
             terminalreporter.write_line("trace kept: %s" % _leak_gate.shown_path(path))
 
@@ -317,8 +331,20 @@ class LeakGate:
         limits = self.limits_for(item)
         name = _trace_name(item.nodeid)
         trace = os.path.join(self.work_dir, name)
+        fresh = False
+        self.test_runs = 1  # the reported run; the runs added count on from it
         try:
-            if not self.record(item, nextitem, trace, limits):
+            try:
+                complete = self.record(item, nextitem, trace, limits, fresh)
+            except _RunFailed:
+                complete = None  # retried below, outside this handler, so its errors are not chained to this one
+            if complete is None:
+                # regrtest -R runs a whole module each time, setUpModule and setUpClass included: a test may pass
+                # again only from a fresh module (it counts on a module-level reset). Try that before giving up.
+                fresh = True
+                self.from_fresh_module += 1
+                complete = self.record(item, nextitem, trace, limits, fresh)
+            if not complete:
                 os.unlink(trace)
                 return
             if limits.runs > 1:
@@ -334,54 +360,81 @@ class LeakGate:
             self._fail(call, "refscope could not judge this test: %s" % exc)
             return
         except _RunFailed as exc:
-            self._fail(call, "refscope: this test did not pass when run again (its run %d), so a leak cannot be "
-                             "told from a cache; mark it @pytest.mark.refscope_exempt if it cannot run twice. "
-                             "That run's report:\n\n%s" % (exc.run, exc.report.longreprtext))
+            self._fail(call, "refscope: this test did not pass when run again (its run %d), even with its module and "
+                             "class set up afresh for each run, so a leak cannot be told from a cache; mark it "
+                             "@pytest.mark.refscope_exempt if it cannot run twice. That run's report:\n\n%s"
+                             % (exc.run, exc.text))
             return
         # The commands the report suggests call refscope as the user would: by name when PATH finds this one.
         named = "refscope" if shutil.which("refscope") == self.binary else self.binary
-        self._fail(call, _leak_gate.describe_failure(verdict, self.rootdir, named))
+        text = _leak_gate.describe_failure(verdict, self.rootdir, named)
+        if fresh:
+            text += ("\n(This test passes when run again only from a fresh module: each run had its module and class "
+                     "set up afresh, as regrtest -R runs a whole module.)")
+        self._fail(call, text)
 
     def _fail(self, call, text):
         self.failed += 1
         call.outcome = "failed"
         call.longrepr = text
 
-    def record(self, item, nextitem, trace, limits):
+    def record(self, item, nextitem, trace, limits, fresh):
         """Runs the test warmups + runs more times while recording into `trace`, each run ended by a collection
-        and a marker. After the first measured run, refscope reads what is written so far: when no group grew in
-        it, none grew in every measured run, so the test passes whatever the later runs do: they are left out, and
-        this returns False. True: the trace holds every run, and wants a verdict."""
+        and a marker (and, when `fresh`, begun from a fresh module). After the first measured run, refscope reads
+        what is written so far: when no group grew in it, none grew in every measured run, so the test passes
+        whatever the later runs do: they are left out, and this returns False. True: the trace holds every run,
+        and wants a verdict."""
+        clear_caches()  # as after each run, so that the first starts as the others (warnings shown again, say)
         gc.collect()
         self.recorder.start(trace)
         try:
             first_measured = limits.warmups + 1
-            self._runs(item, nextitem, first_measured, 1)
+            self._runs(item, nextitem, first_measured, fresh)
             if limits.runs == 1:
                 return True
             if not self.refscope.grew_in_first_measured_run(trace, limits):
                 return False
-            self._runs(item, nextitem, limits.runs - 1, 1 + first_measured)
+            self._runs(item, nextitem, limits.runs - 1, fresh)
             return True
         finally:
             self.recorder.stop()
 
-    def _runs(self, item, nextitem, count, done):
+    def _runs(self, item, nextitem, count, fresh):
         # Nothing of this loop may be alive at a marker but small ints: what is would be in the window.
-        run = done
-        while run < done + count:
-            run += 1
-            self._run_once(item, nextitem, run)
-            # As regrtest -R before it counts: CPython's method cache keeps the names it looked up (4096 of them),
-            # which a test looking up made names would fill a little more on every run.
-            sys._clear_type_cache()
+        while count > 0:
+            count -= 1
+            self.test_runs += 1
+            self._run_once(item, nextitem, self.test_runs, fresh)
             self.recorder.mark(_leak_gate.RUN_LABEL, collect=True)
 
-    def _run_once(self, item, nextitem, run):
+    def _run_once(self, item, nextitem, run, fresh):
+        if fresh:
+            try:
+                _teardown_to_session(item)
+            except Exception as exc:
+                raise _RunFailed(run, "tearing down its module raised %r" % exc) from None
         if self.doctest_globs is not None:
             item.dtest.globs.update(self.doctest_globs)
         harness = _HarnessState(item)
+        regrtest = RegrtestState()
         reports = runtestprotocol(item, log=False, nextitem=nextitem)
         harness.restore()
+        regrtest.restore()
         if not all(r.passed for r in reports):
-            raise _RunFailed(run, reports)
+            raise _RunFailed(run, next(r for r in reports if not r.passed).longreprtext)
+
+
+class _SessionOnly:
+    """What SetupState.teardown_exact() asks of the next item: the nodes to keep set up (the session alone)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def listchain(self):
+        return [self.session]
+
+
+def _teardown_to_session(item):
+    """Tears down what the session holds set up below itself (the module, the class), as if the next test were
+    in another module: the next run sets them up again."""
+    item.session._setupstate.teardown_exact(_SessionOnly(item.session))
