@@ -195,7 +195,7 @@ def test_freelist_objects_are_new_objects_with_their_own_site(python, record):
 
 
 def test_deep_nesting_is_still_freed_by_the_trashcan_and_hooks_go_when_recording_stops(python, tmp_path):
-    # The wrapped deallocators keep CPython's trashcan: a million nested lists, dicts and tuples free without
+    # The wrapped deallocators keep CPython's trashcan: 300,000 nested lists, dicts and tuples free without
     # overflowing the C stack. When the recording stops, and in a forked child that does not record, every
     # wrapped slot is CPython's own again.
     recdir = os.path.join(BUILD, "recorder", _version(python))
@@ -212,7 +212,7 @@ def test_deep_nesting_is_still_freed_by_the_trashcan_and_hooks_go_when_recording
             os._exit(0 if [slot(t) for t in types] == before else 1)
         child_restored = os.waitpid(child, 0)[1] == 0
         x = []
-        for i in range(1_000_000):
+        for i in range(300_000):
             x = [x] if i % 3 == 0 else ({"k": x} if i % 3 == 1 else (x,))
         del x
         rec.stop()
