@@ -280,7 +280,7 @@ def test_threads_allocating_under_periodic_checkpoints_give_no_anomaly(python, r
     """, "--checkpoint-every", "100", name="threads.trace.zst")
     assert r.returncode == 0, r.stderr
     summary = refscope_json("summary", str(r.trace))
-    assert summary["markers_total"] >= 5, summary["markers"]
+    assert summary["markers_total"] >= 3, summary["markers"]  # start, exit and at least one on time
     assert summary["anomalies"]["total"] == 0, summary["anomalies"]
 
 
