@@ -104,7 +104,8 @@ class Group:
         self.bytes = data.get("counted_bytes") or data.get("measured_bytes") or data["bytes"]
         self.growth = data.get("growth") or []
         self.fails = bool(data.get("fails"))
-        self.held_by = None  # [(address, line, type)], from an older root to one of the group's objects
+        self.held_by = None  # [{address, line, type}], from an older root to one of the group's objects
+        self.roots = []      # the names of the interpreter's roots that hold the path's first object
         self.example = None  # (address, line) of one of its objects
 
     def key(self):
@@ -188,6 +189,7 @@ class Refscope:
                 group.example = (obj["address"], obj["line"])
             if group.held_by is None and obj.get("path"):
                 group.held_by = obj["path"]
+                group.roots = [r["name"] for r in obj.get("path_named_roots") or [] if r.get("name")]
                 group.example = (obj["address"], obj["line"])
 
 
@@ -228,7 +230,10 @@ def describe_failure(verdict, rootdir, binary="refscope"):
         lines.append("What holds them (shortest path from an older root):")
         for g in held:
             lines.append("  %s at %s:" % (g.type, relative_site(g.site, rootdir)))
-            lines += [("       " if i == 0 else "    -> ") + _step(s) for i, s in enumerate(g.held_by)]
+            steps = [_step(s) for s in g.held_by]
+            if g.roots:
+                steps.insert(0, "[held by %s]" % ", ".join(g.roots))
+            lines += [("       " if i == 0 else "    -> ") + step for i, step in enumerate(steps)]
     kinds = [k for k in KINDS if k != "retained" and any(g.kind == k for g in verdict.groups)]
     if kinds:
         lines.append("")
