@@ -386,7 +386,10 @@ class LeakGate:
         and wants a verdict."""
         clear_caches()  # as after each run, so that the first starts as the others (warnings shown again, say)
         gc.collect()
-        self.recorder.start(trace)
+        try:
+            self.recorder.start(trace)
+        except (RuntimeError, OSError, ValueError) as exc:  # another tool holds the allocator, a full disk...
+            raise GateError("cannot start recording: %s" % exc) from None
         try:
             first_measured = limits.warmups + 1
             self._runs(item, nextitem, first_measured, fresh)
