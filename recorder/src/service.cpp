@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -252,8 +253,17 @@ void Recorder::service_loop() {
     else if (every > 0 && clock::now() >= next) label = "checkpoint";
     if (label == nullptr) continue;
     served = received;  // signals that come while it runs ask for the next one
-    with_gil([&] { checkpoint(label); });
-    if (every > 0) next = clock::now() + std::chrono::milliseconds(every);
+    clock::duration took{};
+    with_gil([&] {
+      auto begin = clock::now();
+      checkpoint(label);
+      took = clock::now() - begin;
+    });
+    // The next period starts when this checkpoint ends, and lasts at least as long as it took: a checkpoint
+    // slower than the period (a large heap, a short period) would otherwise follow the last one as soon as the
+    // program had the GIL back, and the program would all but stop. So the program always gets at least half the
+    // time, whatever the period.
+    if (every > 0) next = clock::now() + std::max<clock::duration>(std::chrono::milliseconds(every), took);
   }
 }
 

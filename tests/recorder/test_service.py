@@ -1,5 +1,6 @@
 """A recorded service: checkpoints on time whatever the program does, signals passed on and acted on, and nothing
 lost that a checkpoint saw when the program is killed."""
+import json
 import os
 import signal
 import subprocess
@@ -128,6 +129,51 @@ def test_signals_during_a_checkpoint_are_not_dropped(python, tmp_path):
     finally:
         p.kill()
     assert markers(trace).count("signal") == signals + 2
+
+
+# A checkpoint that walks this heap takes far longer than a period of 1 ms. The main thread then spins (without
+# allocating) until it has had half a second of CPU, and says how much CPU the recorder's threads had meanwhile.
+SLOW_CHECKPOINTS = """
+    import json, os, threading, time
+    heap = [{"k": [i]} for i in range(200000)]
+    spin = [None] * 100000
+
+    def others_cpu():
+        ticks = 0
+        me = str(threading.get_native_id())
+        for tid in os.listdir("/proc/self/task"):
+            if tid != me:
+                try:
+                    with open("/proc/self/task/%s/stat" % tid) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except FileNotFoundError:
+                    continue
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    main0, others0 = time.thread_time(), others_cpu()
+    while time.thread_time() - main0 < 0.5:
+        for _ in spin:
+            pass
+    print(json.dumps({"main": time.thread_time() - main0, "others": others_cpu() - others0}), flush=True)
+"""
+
+
+def test_checkpoints_slower_than_the_period_leave_the_program_half_the_time(python, tmp_path):
+    trace = tmp_path / "prog.trace"
+    # Given a program whose checkpoints take far longer than the period asked for
+    p = record(python, tmp_path, SLOW_CHECKPOINTS, "--checkpoint-every", "1")
+    try:
+        # When it does half a second of CPU work (before, each checkpoint followed the last as soon as the program
+        # had the GIL back, for a millisecond: the program got a few percent of the time, and took minutes)
+        assert p.wait(timeout=240) == 0, p.stderr()
+    finally:
+        p.kill()
+    cpu = json.loads(p.lines[-1])
+    # Then periodic checkpoints ran meanwhile, but the recorder's threads had no more CPU than the program, give
+    # or take what the machine's load does to either (the rule gives the program at least half the time)
+    assert markers(trace).count("checkpoint") >= 2
+    assert cpu["others"] <= 2.0 * cpu["main"], cpu
 
 
 def _program_pid(p):
