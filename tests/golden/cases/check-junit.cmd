@@ -1,0 +1,1 @@
+check sample-traces/leaks/kinds.trace --from start --suppressions sample-traces/leaks/suppressions.txt --junit /dev/stdout

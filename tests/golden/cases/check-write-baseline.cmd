@@ -1,0 +1,1 @@
+check sample-traces/leaks/kinds.trace --from start --baseline sample-traces/leaks/baseline.json --write-baseline /dev/stdout

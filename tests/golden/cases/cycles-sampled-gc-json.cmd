@@ -1,0 +1,1 @@
+cycles sample-traces/graphs/sampled-gc.trace --format json

@@ -1,0 +1,1 @@
+leaks sample-traces/leaks/kinds.trace --by stack,type --format json

@@ -1,0 +1,1 @@
+why sample-traces/graphs/heap.trace 0x9000 --format json

@@ -1,0 +1,1 @@
+why sample-traces/graphs/heap.trace 0x1000 --format json
