@@ -9,43 +9,13 @@
 
 namespace refscope {
 
-PointSample sample_leaks(const Model& model, const SymbolTable& symbols, uint64_t from_line, GroupBy by,
-                         SuppressionList* suppressions) {
-  PointSample p;
-  p.line = model.last_line();
-  Graph g = Graph::from_model(model);
-  LeakSet set = classify_leaks(model, g, from_line);
-  SiteCanon canon(symbols);
-  LeakGrouper grouper(by, canon);
-  for (size_t i = 0; i < set.nodes.size(); ++i) {
-    const Object& o = model.object(g.slot(set.nodes[i]));
-    if (suppressions && suppressions->suppress(o, symbols)) {
-      ++p.suppressed_objects;
-      p.suppressed_bytes += o.size;
-      continue;
-    }
-    auto k = static_cast<size_t>(set.kinds[i]);
-    ++p.objects[k];
-    p.bytes[k] += o.size;
-    grouper.add(o, set.kinds[i]);
-  }
-  for (const LeakGroup& lg : grouper.take()) {
-    GroupSample s;
-    s.names = group_names(lg.key, symbols);
-    s.kind = lg.key.kind;
-    s.objects = lg.objects;
-    s.bytes = lg.bytes;
-    s.first_addr = lg.first_addr;
-    s.first_line = lg.first_line;
-    p.groups.emplace(group_identity(s.names), std::move(s));
-  }
-  return p;
-}
-
 namespace {
 
+// What a group measures beyond its baseline. A baseline file can hold any count: compared as unsigned numbers.
 uint64_t beyond(int64_t measured, uint64_t base) {
-  return measured > static_cast<int64_t>(base) ? static_cast<uint64_t>(measured) - base : 0;
+  if (measured <= 0) return 0;
+  auto m = static_cast<uint64_t>(measured);
+  return m > base ? m - base : 0;
 }
 
 std::string limit_text(const GateLimits& l) {
@@ -60,15 +30,20 @@ std::string limit_text(const GateLimits& l) {
 
 GateResult evaluate_gate(const GateInput& in, const GateLimits& limits) {
   GateResult r;
-  const PointSample& last = in.points.back();
+  const std::vector<LeakAnalysis>& points = *in.points;
+  // Each point's groups by identity.
+  std::vector<std::map<std::string, const LeakGroup*>> by_id(points.size());
+  for (size_t i = 0; i < points.size(); ++i)
+    for (const LeakGroup& g : points[i].groups) by_id[i].emplace(g.id, &g);
+  const auto& last = by_id.back();
   // Every group seen at any point: under --repeat a group may be gone by the end.
   std::map<std::string, GateGroup> all;
-  for (const PointSample& p : in.points)
-    for (const auto& [id, s] : p.groups) {
-      GateGroup& g = all[id];
-      if (g.sample.names.kind.empty()) {
-        g.sample = s;
-        g.sample.objects = g.sample.bytes = 0;
+  for (const auto& groups : by_id)
+    for (const auto& [id, g] : groups) {
+      GateGroup& gate = all[id];
+      if (gate.sample.id.empty()) {
+        gate.sample = *g;
+        gate.sample.objects = gate.sample.bytes = 0;
       }
     }
   for (auto& entry : all) {
@@ -76,20 +51,20 @@ GateResult evaluate_gate(const GateInput& in, const GateLimits& limits) {
     const auto& id = entry.first;
     GateGroup& g = entry.second;
     auto at = [&](size_t i) -> std::pair<int64_t, int64_t> {
-      auto it = in.points[i].groups.find(id);
-      if (it == in.points[i].groups.end()) return {0, 0};
-      return {static_cast<int64_t>(it->second.objects), static_cast<int64_t>(it->second.bytes)};
+      auto it = by_id[i].find(id);
+      if (it == by_id[i].end()) return {0, 0};
+      return {static_cast<int64_t>(it->second->objects), static_cast<int64_t>(it->second->bytes)};
     };
-    if (auto it = last.groups.find(id); it != last.groups.end()) g.sample = it->second;
+    if (auto it = last.find(id); it != last.end()) g.sample = *it->second;
     if (in.repeat) {
-      for (size_t i = 1; i < in.points.size(); ++i) {
+      for (size_t i = 1; i < points.size(); ++i) {
         auto [o1, b1] = at(i);
         auto [o0, b0] = at(i - 1);
         g.growth.push_back(o1 - o0);
         g.growth_bytes.push_back(b1 - b0);
         if (i > in.warmup && !(o1 - o0 > 0 || (o1 == o0 && b1 - b0 > 0))) g.grew_every = false;
       }
-      auto [on, bn] = at(in.points.size() - 1);
+      auto [on, bn] = at(points.size() - 1);
       auto [ok, bk] = at(in.warmup);
       g.measured_objects = static_cast<uint64_t>(std::max<int64_t>(0, on - ok));
       g.measured_bytes = std::max<int64_t>(0, bn - bk);
@@ -100,7 +75,7 @@ GateResult evaluate_gate(const GateInput& in, const GateLimits& limits) {
     if (in.baseline) {
       if (auto b = in.baseline->find(id); b != in.baseline->end()) g.baseline = b->second;
     }
-    g.gated_kind = limits.fail_on[static_cast<size_t>(g.sample.kind)];
+    g.gated_kind = limits.fail_on[static_cast<size_t>(g.sample.key.kind)];
     if (g.gated_kind && g.grew_every) {
       uint64_t base_o = g.baseline ? g.baseline->objects : 0, base_b = g.baseline ? g.baseline->bytes : 0;
       g.counted_objects = beyond(static_cast<int64_t>(g.measured_objects), base_o);

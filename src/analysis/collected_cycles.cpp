@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "refscope/util/checked.h"
+
 namespace refscope {
 namespace {
 
@@ -13,7 +15,7 @@ uint64_t key(uint32_t slot, uint32_t gen) { return (uint64_t{slot} << 32) | gen;
 void CollectedCycles::on_gc_start(const Event& ev) {
   if (open_) close_bracket();  // the reader rejects a G inside a G; this only guards the invariant
   open_ = true;
-  ++collections_;
+  ++s_.collections;
   gc_line_ = ev.line;
   generation_ = ev.size;
 }
@@ -29,7 +31,7 @@ void CollectedCycles::finish() {
 void CollectedCycles::before_free(ObjSlot slot) {
   if (!open_) return;
   const Object& o = model_.object(slot);
-  freed_.push_back({{o.addr, o.line, o.size, o.type, o.site}, slot.value, o.gen});
+  freed_.push_back({namer_.ref(o), slot.value, o.gen});
   model_.for_each_stored_edge(slot, [&](ObjSlot target, uint32_t gen, uint32_t) {
     refs_.push_back({slot.value, o.gen, target.value, gen});
   });
@@ -54,19 +56,20 @@ void CollectedCycles::close_bracket() {
   uint32_t n = static_cast<uint32_t>(freed_.size());
   Graph g = Graph::from_edges(n, edges, std::vector<uint8_t>(n, 0));
   CycleSet set = find_cycles(g, std::vector<uint8_t>(n, 1), [&](uint32_t v) {
-    const CycleObject& o = freed_[v].object;
+    const ObjectRef& o = freed_[v].object;
     return NodeFacts{o.addr, o.line, o.size};
   });
-  if (!set.cycles.empty()) ++collections_with_cycles_;
+  if (!set.cycles.empty()) ++s_.collections_with_cycles;
   for (const CycleGroup& grp : set.cycles) {
-    ++cycles_;
-    objects_ += grp.members.size() + grp.held.size();
-    bytes_ += grp.bytes + grp.held_bytes;
-    if (kept_.size() >= keep_) continue;
+    ++s_.cycles;
+    s_.objects += grp.members.size() + grp.held.size();
+    // What one collection frees was live at once, so its sum is bounded; the sum over a whole trace is not.
+    s_.bytes = checked_add(s_.bytes, grp.bytes + grp.held_bytes, "the bytes of the collected cycles");
+    if (s_.kept.size() >= s_.keep) continue;
     CycleDetail d = describe_cycle(g, grp, [&](uint32_t v) { return freed_[v].object; });
     d.gc_line = gc_line_;
     d.generation = generation_;
-    kept_.push_back(std::move(d));
+    s_.kept.push_back(std::move(d));
   }
   freed_.clear();
   refs_.clear();

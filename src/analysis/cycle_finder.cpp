@@ -204,7 +204,7 @@ std::vector<std::pair<uint32_t, uint32_t>> group_edges(const Graph& g, const Cyc
 }
 
 CycleDetail describe_cycle(const Graph& g, const CycleGroup& group,
-                           const std::function<CycleObject(uint32_t node)>& object) {
+                           const std::function<ObjectRef(uint32_t node)>& object) {
   CycleDetail d;
   std::vector<std::pair<uint32_t, uint32_t>> index;  // node -> position in objects, then held
   for (uint32_t v : group.members) {

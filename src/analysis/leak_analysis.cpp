@@ -4,36 +4,65 @@
 
 namespace refscope {
 
-LeakAnalysis analyse_leaks(const Model& model, const SymbolTable& symbols, uint64_t from_line, GroupBy by) {
+LeakAnalysis analyse_leaks(const Model& model, const SymbolTable& symbols, const LeakOptions& options) {
   LeakAnalysis a;
-  a.graph = Graph::from_model(model);
-  a.set = classify_leaks(model, a.graph, from_line);
+  a.line = model.last_line();
+  Graph graph = Graph::from_model(model);
+  LeakSet set = classify_leaks(model, graph, options.from_line);
   SiteCanon canon(symbols);
-  LeakGrouper grouper(by, canon);
-  for (size_t i = 0; i < a.set.nodes.size(); ++i) grouper.add(model.object(a.graph.slot(a.set.nodes[i])), a.set.kinds[i]);
+  LeakGrouper grouper(options.by, canon);
+  std::vector<size_t> kept;  // positions in set.nodes of the objects not suppressed
+  kept.reserve(set.nodes.size());
+  for (size_t i = 0; i < set.nodes.size(); ++i) {
+    const Object& o = model.object(graph.slot(set.nodes[i]));
+    if (options.suppressions && options.suppressions->suppress(o, symbols)) {
+      ++a.suppressed_objects;
+      a.suppressed_bytes += o.size;
+      continue;
+    }
+    auto k = static_cast<size_t>(set.kinds[i]);
+    ++a.objects[k];
+    a.bytes[k] += o.size;
+    grouper.add(o, set.kinds[i]);
+    kept.push_back(i);
+  }
   a.groups = grouper.take();
-  for (LeakGroup& g : a.groups) g.id = group_identity(group_names(g.key, symbols));
+  for (LeakGroup& g : a.groups) {
+    g.names = group_names(g.key, symbols);
+    g.id = group_identity(g.names);
+  }
   sort_leak_groups(a.groups);
-  return a;
-}
+  if (!options.list_objects) return a;
 
-std::vector<size_t> largest_leaks(const Model& model, const LeakAnalysis& a, size_t limit) {
-  std::vector<size_t> order(a.set.nodes.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto object_at = [&](size_t i) -> const Object& { return model.object(graph.slot(set.nodes[i])); };
   auto before = [&](size_t x, size_t y) {
-    const Object& ox = model.object(a.graph.slot(a.set.nodes[x]));
-    const Object& oy = model.object(a.graph.slot(a.set.nodes[y]));
+    const Object &ox = object_at(x), &oy = object_at(y);
     if (ox.size != oy.size) return ox.size > oy.size;
     if (ox.addr != oy.addr) return ox.addr < oy.addr;
     return ox.line < oy.line;
   };
-  if (limit == 0 || limit >= order.size()) {
-    std::sort(order.begin(), order.end(), before);
+  size_t limit = options.limit;
+  if (limit == 0 || limit >= kept.size()) {
+    std::sort(kept.begin(), kept.end(), before);
   } else {
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(limit), order.end(), before);
-    order.resize(limit);
+    std::partial_sort(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(limit), kept.end(), before);
+    kept.resize(limit);
   }
-  return order;
+  Namer namer(symbols);
+  NamedRootHolders holders(model);
+  a.listed.reserve(kept.size());
+  for (size_t i : kept) {
+    ObjSlot slot = graph.slot(set.nodes[i]);
+    LeakObject& x = a.listed.emplace_back();
+    x.object = namer.ref(model.object(slot));
+    x.state = namer.state(model, holders, slot);
+    x.kind = set.kinds[i];
+    std::vector<uint32_t> path = retained_path(set, set.nodes[i]);
+    for (uint32_t v : path) x.path.push_back(namer.ref(model.object(graph.slot(v))));
+    if (!path.empty()) x.path_root = namer.state(model, holders, graph.slot(path.front()));
+  }
+  a.names = namer.take();
+  return a;
 }
 
 }  // namespace refscope

@@ -75,12 +75,7 @@ LeakSet classify_leaks(const Model& model, const Graph& g, uint64_t from_line) {
   reached = {};
 
   out.kinds.reserve(out.nodes.size());
-  for (uint32_t v : out.nodes) {
-    auto k = static_cast<LeakKind>(kind[v]);
-    out.kinds.push_back(k);
-    ++out.objects[kind[v]];
-    out.bytes[kind[v]] += model.object(g.slot(v)).size;
-  }
+  for (uint32_t v : out.nodes) out.kinds.push_back(static_cast<LeakKind>(kind[v]));
   return out;
 }
 

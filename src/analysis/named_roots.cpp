@@ -1,7 +1,5 @@
 #include "refscope/analysis/named_roots.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <tuple>
 
@@ -40,25 +38,6 @@ std::vector<RootTotal> named_root_totals(const Model& model) {
     return a.references != b.references ? a.references > b.references : a.root.value < b.root.value;
   });
   return totals;
-}
-
-std::vector<std::string> root_hold_texts(const Model& model, std::span<const RootHold> holds) {
-  std::vector<std::string> out;
-  for (const RootHold& h : holds) {
-    std::string text = "held by " + model.root(h.root).name;
-    if (h.references > 1) text += fmt::format(" ({} references)", h.references);
-    out.push_back(std::move(text));
-  }
-  return out;
-}
-
-std::string root_description(const Model& model, const Object& o, std::span<const RootHold> holds) {
-  if (o.immortal()) return "immortal";
-  std::string out;
-  for (const std::string& t : root_hold_texts(model, holds)) out += (out.empty() ? "" : ", ") + t;
-  if (uint64_t e = o.external())
-    out += fmt::format("{}{} external {}", out.empty() ? "" : ", ", e, e == 1 ? "reference" : "references");
-  return out;
 }
 
 }  // namespace refscope

@@ -7,6 +7,8 @@
 
 #include "refscope/analysis/dominator_tree.h"
 #include "refscope/analysis/graph.h"
+#include "refscope/analysis/named_roots.h"
+#include "refscope/util/checked.h"
 #include "refscope/util/log.h"
 
 namespace refscope {
@@ -46,8 +48,10 @@ std::string sharing_bucket_label(uint32_t bucket) {
   return std::to_string(hi / 2 + 1) + "-" + std::to_string(hi);
 }
 
-SharingResult analyse_sharing(const Model& model, const SharingOptions& options) {
+SharingResult analyse_sharing(const Model& model, const SymbolTable& symbols, const SharingOptions& options) {
   SharingResult r;
+  r.sort = options.sort;
+  r.limit = options.limit;
   PhaseClock clock;
   Graph g = Graph::from_model(model);
   clock.lap("graph snapshot");
@@ -58,7 +62,10 @@ SharingResult analyse_sharing(const Model& model, const SharingOptions& options)
     for (uint32_t w : g.out(v)) ++owners[w];
 
   std::vector<uint64_t> refcounts(1, 0), owner_counts(1, 0);
-  std::vector<TypeSharing> types;
+  struct TypeCount {
+    uint64_t objects = 0, references = 0, bytes = 0;
+  };
+  std::vector<TypeCount> types;
   for (uint32_t v = 0; v < n; ++v) {
     const Object& o = model.object(g.slot(v));
     ++r.live_objects;
@@ -73,21 +80,24 @@ SharingResult analyse_sharing(const Model& model, const SharingOptions& options)
     if (rc < 2) continue;
     ++r.shared_objects;
     if (types.size() <= o.type.value) types.resize(o.type.value + 1);
-    TypeSharing& t = types[o.type.value];
-    t.type = o.type;
+    TypeCount& t = types[o.type.value];
     ++t.objects;
-    t.references += rc;
+    t.references = checked_add(t.references, rc, "the refcounts of the shared objects of one type");
     t.bytes += o.size;
   }
   r.histogram = buckets(refcounts, false);
   if (refcounts.size() == 1 && refcounts[0] == 0) r.histogram.clear();
   if (r.immortal_objects) r.histogram.push_back({"immortal", r.immortal_objects});
   r.owners_histogram = buckets(owner_counts, true);
-  for (const TypeSharing& t : types)
-    if (t.objects) r.by_type.push_back(t);
-  std::sort(r.by_type.begin(), r.by_type.end(), [](const TypeSharing& a, const TypeSharing& b) {
-    return std::tuple(b.objects, b.references, a.type.value) < std::tuple(a.objects, a.references, b.type.value);
+  std::vector<uint32_t> shared_types;
+  for (uint32_t t = 0; t < types.size(); ++t)
+    if (types[t].objects) shared_types.push_back(t);
+  std::sort(shared_types.begin(), shared_types.end(), [&](uint32_t a, uint32_t b) {
+    return std::tuple(types[b].objects, types[b].references, a) < std::tuple(types[a].objects, types[a].references, b);
   });
+  for (uint32_t t : shared_types)
+    r.by_type.push_back({symbols.type_name(TypeIdx(t)), types[t].objects, types[t].references, types[t].bytes});
+  types = {};
 
   owners = {};  // the dominator tree needs the room; the listed objects' owners are counted again below
   clock.lap("histograms");
@@ -131,10 +141,16 @@ SharingResult analyse_sharing(const Model& model, const SharingOptions& options)
     for (uint32_t w : g.out(v))
       if (auto it = std::lower_bound(listed.begin(), listed.end(), w); it != listed.end() && *it == w)
         ++listed_owners[static_cast<size_t>(it - listed.begin())];
+  Namer namer(symbols);
+  NamedRootHolders holders(model);
+  r.named_roots = model.has_root_edges();
   for (size_t i = 0; i < take; ++i) {
     size_t at = static_cast<size_t>(std::lower_bound(listed.begin(), listed.end(), list[i]) - listed.begin());
-    r.objects.push_back({g.slot(list[i]), listed_owners[at], retained[list[i]]});
+    ObjSlot slot = g.slot(list[i]);
+    r.objects.push_back({namer.ref(model.object(slot)), namer.state(model, holders, slot), listed_owners[at],
+                         retained[list[i]]});
   }
+  r.names = namer.take();
   return r;
 }
 

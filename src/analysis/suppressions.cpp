@@ -2,10 +2,8 @@
 
 #include <fnmatch.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "refscope/util/error.h"
+#include "refscope/util/file_text.h"
 
 namespace refscope {
 
@@ -14,11 +12,7 @@ bool glob_match(const std::string& pattern, const std::string& text) {
 }
 
 void SuppressionList::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TraceError(path, 0, "cannot open the suppression file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  parse(buffer.str(), path);
+  parse(read_text_file(path, "the suppression file"), path);
 }
 
 void SuppressionList::parse(std::string_view text, const std::string& name) {

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <tuple>
 
+#include "refscope/analysis/cycle_finder.h"
+#include "refscope/analysis/named_roots.h"
+
 namespace refscope {
 
-WhyResult why_paths(const Graph& owners, uint32_t target, size_t max_paths,
-                    const std::function<std::pair<uint64_t, uint64_t>(uint32_t)>& key) {
+OwnerPaths why_paths(const Graph& owners, uint32_t target, size_t max_paths,
+                     const std::function<std::pair<uint64_t, uint64_t>(uint32_t)>& key) {
   constexpr uint32_t kNone = Graph::kNone;
   const uint32_t n = owners.size();
   std::vector<uint32_t> next(n, kNone), dist(n, kNone);
@@ -29,7 +32,7 @@ WhyResult why_paths(const Graph& owners, uint32_t target, size_t max_paths,
       queue.push_back(w);
     }
   }
-  WhyResult r;
+  OwnerPaths r;
   r.roots_found = roots.size();
   std::stable_sort(roots.begin(), roots.end(), [&](uint32_t a, uint32_t b) {
     return std::tuple(dist[a], key(a)) < std::tuple(dist[b], key(b));
@@ -41,6 +44,55 @@ WhyResult why_paths(const Graph& owners, uint32_t target, size_t max_paths,
     r.paths.push_back(std::move(path));
   }
   return r;
+}
+
+WhyResult why_alive(const Model& m, const SymbolTable& symbols, ObjSlot target_slot, size_t max_paths) {
+  Namer namer(symbols);
+  WhyResult r;
+  r.max_paths = max_paths;
+  NamedRootHolders holders(m);
+  r.target = namer.ref(m.object(target_slot));
+  r.target_state = namer.state(m, holders, target_slot);
+  Graph g = Graph::from_model(m);
+  uint32_t target = g.node(target_slot);
+  OwnerPaths found;
+  {
+    Graph owners = g.reversed();
+    found = why_paths(owners, target, max_paths, [&](uint32_t v) {
+      const Object& x = m.object(g.slot(v));
+      return std::pair{x.addr, x.line};
+    });
+  }
+  r.roots_found = found.roots_found;
+  for (const auto& path : found.paths) {
+    OwnerPath& p = r.paths.emplace_back();
+    for (uint32_t v : path) p.steps.push_back(namer.ref(m.object(g.slot(v))));
+    p.root = namer.state(m, holders, g.slot(path.front()));
+  }
+  if (found.paths.empty()) {
+    std::vector<uint8_t> include = unreachable_nodes(g);
+    r.on_cycle = on_cycle(g, strongly_connected(g, include))[target] != 0;
+  }
+  r.names = namer.take();
+  return r;
+}
+
+std::vector<ObjSlot> live_objects_of_type(const Model& m, const SymbolTable& symbols, const std::string& type) {
+  std::vector<ObjSlot> of_type;
+  m.for_each_live([&](ObjSlot s, const Object& x) {
+    if (symbols.type_name(x.type) == type) of_type.push_back(s);
+  });
+  return of_type;
+}
+
+ObjSlot largest(const Model& m, std::vector<ObjSlot>& of_type, size_t rank) {
+  auto larger = [&](ObjSlot a, ObjSlot b) {
+    const Object &x = m.object(a), &y = m.object(b);
+    if (x.size != y.size) return x.size > y.size;
+    return std::tie(x.addr, x.line) < std::tie(y.addr, y.line);
+  };
+  std::nth_element(of_type.begin(), of_type.begin() + static_cast<int64_t>(rank - 1), of_type.end(), larger);
+  return of_type[rank - 1];
 }
 
 }  // namespace refscope

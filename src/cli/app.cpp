@@ -1,24 +1,69 @@
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
 
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
 #include "refscope/report/output.h"
+#include "refscope/util/checked.h"
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
+#include "refscope/util/printable.h"
 
 namespace refscope::cli {
 namespace {
 
 constexpr int kExitUsage = 2;
 
-void print_error(const std::string& message) { std::fprintf(stderr, "refscope: error: %s\n", message.c_str()); }
+// Messages quote names, labels and lines from the input: escaped, so that a trace cannot drive the terminal.
+void print_error(const std::string& message) {
+  std::fprintf(stderr, "refscope: error: %s\n", printable(message).c_str());
+}
 
 int report(const TraceError& e) {
   print_error(e.what());
-  if (!e.text().empty()) std::fprintf(stderr, "  | %s\n", e.text().c_str());
+  if (!e.text().empty()) std::fprintf(stderr, "  | %s\n", printable(e.text()).c_str());
+  return kExitUsage;
+}
+
+// Runs the command and maps every way it can end to the documented exit status: its own (0, or 1 for check),
+// or 2 with a message. Nothing escapes: an exception refscope did not expect is still a message and status 2,
+// never an abort.
+int run_command(const CommandRun& selected) {
+  try {
+    int status = selected ? selected() : kExitUsage;
+    standard_output().flush();
+    return status;
+  } catch (const TraceError& e) {
+    return report(e);
+  } catch (const UsageError& e) {
+    print_error(e.what());
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+  } catch (const OutputError& e) {
+    print_error(e.what());
+  } catch (const FigureOverflow& e) {
+    print_error(e.what());
+  } catch (const std::length_error& e) {
+    print_error(std::string("too large for refscope: ") + e.what());
+  } catch (const std::exception& e) {
+    print_error(std::string("internal error: ") + e.what());
+  } catch (...) {
+    print_error("internal error");
+  }
+  return kExitUsage;
+}
+
+// Help and version go to stdout through iostreams: a write error there is an error too (a closed pipe is not).
+int help_written(int status) {
+  errno = 0;
+  std::cout.flush();
+  if (std::cout.good() || errno == EPIPE) return status;
+  print_error(std::string("cannot write to standard output: ") + std::strerror(errno ? errno : EIO));
   return kExitUsage;
 }
 
@@ -51,11 +96,11 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return help_written(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return help_written(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return help_written(app.exit(e));
   } catch (const CLI::ParseError& e) {
     print_error(e.what());
     std::fprintf(stderr, "Run 'refscope --help' or 'refscope COMMAND --help' for usage.\n");
@@ -64,20 +109,7 @@ int run(int argc, char** argv) {
 
   log::setup(quiet ? -1 : verbose);
   set_progress_allowed(!quiet && ::isatty(STDERR_FILENO));
-  int status = kExitUsage;
-  try {
-    status = selected ? selected() : kExitUsage;
-  } catch (const TraceError& e) {
-    return report(e);
-  } catch (const UsageError& e) {
-    print_error(e.what());
-    return kExitUsage;
-  } catch (const std::bad_alloc&) {
-    print_error("out of memory");
-    return kExitUsage;
-  }
-  flush_out();
-  return status;
+  return run_command(selected);
 }
 
 }  // namespace refscope::cli

@@ -9,7 +9,6 @@
 #include "refscope/cli/common.h"
 #include "refscope/report/baseline.h"
 #include "refscope/report/check_report.h"
-#include "refscope/report/output.h"
 #include "refscope/util/error.h"
 
 namespace refscope::cli {
@@ -27,11 +26,11 @@ struct CheckOptions {
   std::string junit;
 };
 
-// --repeat: samples at the window start and at each LABEL marker; the markers end iterations.
-std::vector<PointSample> sample_iterations(Replay& r, const CheckOptions& o, uint64_t from_line, GroupBy by,
-                                           SuppressionList* sup, std::vector<uint64_t>& lines) {
-  std::vector<PointSample> points;
-  points.push_back(sample_leaks(r.model(), r.symbols(), from_line, by, nullptr));
+// --repeat: the leaks at the window start and at each LABEL marker; the markers end iterations.
+std::vector<LeakAnalysis> sample_iterations(Replay& r, const CheckOptions& o, LeakOptions leaks,
+                                            std::vector<uint64_t>& lines) {
+  std::vector<LeakAnalysis> points;
+  points.push_back(analyse_leaks(r.model(), r.symbols(), leaks));
   for (uint32_t i = 1;; ++i) {
     PointSpec p = parse_point(o.repeat + "#" + std::to_string(i));
     try {
@@ -40,8 +39,8 @@ std::vector<PointSample> sample_iterations(Replay& r, const CheckOptions& o, uin
       if (r.resolved_line(p)) throw;
       break;  // the trace ended: the previous marker was the last iteration
     }
-    if (sup) sup->reset_counts();  // they count what is suppressed at the last point
-    points.push_back(sample_leaks(r.model(), r.symbols(), from_line, by, sup));
+    if (leaks.suppressions) leaks.suppressions->reset_counts();  // they count what is suppressed at the last point
+    points.push_back(analyse_leaks(r.model(), r.symbols(), leaks));
   }
   if (lines.empty())
     throw UsageError("--repeat: no marker '" + o.repeat + "' in " + r.info().name +
@@ -52,14 +51,21 @@ std::vector<PointSample> sample_iterations(Replay& r, const CheckOptions& o, uin
   return points;
 }
 
+// Writes a file with one of the check's renderers.
+void write_file(const std::string& path, void (*renderer)(const CheckResult&, Output&), const CheckResult& r) {
+  FileOutput file(path);
+  renderer(r, file);
+  file.close();
+}
+
 int run_check(const CheckOptions& o) {
   GroupBy by = parse_group_by(o.by);
-  std::vector<std::string> by_names = group_by_names(by);
-  GateLimits limits;
+  CheckResult r;
+  r.by = group_by_names(by);
   // Under --repeat, growth of any kind in every iteration is a leak, as regrtest -R counts every reference.
-  limits.fail_on = parse_kinds_list(o.fail_on.value_or(o.repeat.empty() ? "unowned,cyclic" : "all"));
-  limits.max_objects = o.max_objects;
-  limits.max_bytes = o.max_bytes;
+  r.limits.fail_on = parse_kinds_list(o.fail_on.value_or(o.repeat.empty() ? "unowned,cyclic" : "all"));
+  r.limits.max_objects = o.max_objects;
+  r.limits.max_bytes = o.max_bytes;
   if (!o.repeat.empty() && !o.common.at.empty())
     throw UsageError("--repeat measures up to the last '" + o.repeat + "' marker: leave out --at");
   if (o.repeat.empty() && o.warmup > 0) throw UsageError("--warmup needs --repeat LABEL");
@@ -70,7 +76,7 @@ int run_check(const CheckOptions& o) {
   std::optional<Baseline> baseline;
   if (!o.baseline.empty()) {
     baseline = load_baseline(o.baseline);
-    if (!baseline->by.empty() && baseline->by != by_names) {
+    if (!baseline->by.empty() && baseline->by != r.by) {
       std::string want;
       for (const auto& d : baseline->by) want += (want.empty() ? "" : ",") + d;
       throw UsageError("the baseline " + o.baseline + " groups by " + want + ": run check with --by " + want);
@@ -80,49 +86,46 @@ int run_check(const CheckOptions& o) {
   std::vector<PointSpec> extra;
   if (!o.repeat.empty()) extra.push_back(parse_point(o.repeat + "#1"));
   auto replay = open_replay(o.common, extra);
-  GateInput input;
-  CheckReportInput report;
-  SuppressionList* sup = suppressions.empty() ? nullptr : &suppressions;
-  uint64_t from_line = 0, to_line = 0;
+  LeakOptions leaks;
+  leaks.by = by;
+  leaks.list_objects = false;
+  leaks.suppressions = suppressions.empty() ? nullptr : &suppressions;
+  std::vector<LeakAnalysis> points;
   if (o.repeat.empty()) {
-    Window w = advance_window(*replay, o.common);
-    from_line = w.from_line;
-    to_line = w.to_line;
-    input.points.push_back(sample_leaks(replay->model(), replay->symbols(), from_line, by, sup));
+    r.window = advance_window(*replay, o.common);
+    leaks.from_line = r.window.from.line;
+    points.push_back(analyse_leaks(replay->model(), replay->symbols(), leaks));
   } else {
-    if (auto from = from_point(o.common)) from_line = replay->advance_to(*from);
-    input.points = sample_iterations(*replay, o, from_line, by, sup, report.iteration_lines);
-    to_line = report.iteration_lines.back();
-    input.repeat = true;
-    input.warmup = o.warmup;
+    r.window.from.label = o.common.from;
+    if (auto from = from_point(o.common)) r.window.from.line = replay->advance_to(*from);
+    leaks.from_line = r.window.from.line;
+    points = sample_iterations(*replay, o, leaks, r.iteration_lines);
+    r.window.to = {fmt::format("{}#{}", o.repeat, r.iteration_lines.size()), r.iteration_lines.back()};
+    r.repeat_label = o.repeat;
+    r.warmup = o.warmup;
   }
-  if (baseline) input.baseline = &baseline->groups;
-  GateResult result = evaluate_gate(input, limits);
+  GateInput input{&points, o.warmup, !o.repeat.empty(), baseline ? &baseline->groups : nullptr};
+  r.gate = evaluate_gate(input, r.limits);
 
-  report.window = {o.common.from, o.repeat.empty() ? o.common.at : fmt::format("{}#{}", o.repeat, report.iteration_lines.size()),
-                   from_line, to_line};
-  report.by = by_names;
-  report.limits = limits;
-  report.last = &input.points.back();
-  report.result = &result;
-  report.suppressions = sup;
+  const LeakAnalysis& last = points.back();
+  r.trace = TraceFacts::of(replay->info(), replay->model());
+  r.line = last.line;
+  r.leaked_objects = last.objects;
+  r.leaked_bytes = last.bytes;
+  r.suppressed_objects = last.suppressed_objects;
+  r.suppressed_bytes = last.suppressed_bytes;
+  r.suppressions = suppressions.entries();
   if (baseline) {
-    report.baseline_file = o.baseline;
-    report.baseline_groups = baseline->groups.size();
+    r.baseline_file = o.baseline;
+    r.baseline_groups = baseline->groups.size();
   }
-  report.repeat_label = o.repeat;
-  report.warmup = o.warmup;
   if (!o.write_baseline.empty()) {
-    write_text_file(o.write_baseline,
-                    baseline_json(result, by_names).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-    report.written_baseline = o.write_baseline;
+    write_file(o.write_baseline, baseline_json, r);
+    r.written_baseline = o.write_baseline;
   }
-  if (!o.junit.empty()) write_text_file(o.junit, check_junit(*replay, report));
-  if (o.common.parsed_format() == Format::Json)
-    write_json(check_json(*replay, report));
-  else
-    write_out(check_text(*replay, report));
-  return result.pass ? 0 : 1;
+  if (!o.junit.empty()) write_file(o.junit, check_junit, r);
+  emit(kCheckRenderers, o.common, r);
+  return r.gate.pass ? 0 : 1;
 }
 
 }  // namespace
@@ -132,7 +135,7 @@ void add_check_command(CLI::App& app, CommandRun& selected) {
   CLI::App* cmd = app.add_subcommand(
       "check", "CI leak gate: exit 1 when leaks of the failing kinds go over the limits, 0 otherwise");
   add_trace_argument(cmd, o->common);
-  add_format_option(cmd, o->common, {"text", "json"});
+  add_format_option(cmd, o->common, kCheckRenderers);
   add_from_option(cmd, o->common);
   add_at_option(cmd, o->common);
   add_anomaly_option(cmd, o->common);
@@ -140,24 +143,19 @@ void add_check_command(CLI::App& app, CommandRun& selected) {
                   "Leak kinds that fail the gate, a comma list of unowned, retained, indirect, cyclic or all "
                   "(default unowned,cyclic; with --repeat, all)")
       ->type_name("KINDS");
-  cmd->add_option("--max-objects", o->max_objects,
-                  "Fail when more objects than N count (without --max-objects and --max-bytes: any)")
-      ->type_name("N");
-  cmd->add_option("--max-bytes", o->max_bytes, "Fail when more bytes than N count")->type_name("N");
+  add_count_option(cmd, "--max-objects", o->max_objects,
+                   "Fail when more objects than N count (without --max-objects and --max-bytes: any)");
+  add_count_option(cmd, "--max-bytes", o->max_bytes, "Fail when more bytes than N count");
   cmd->add_option("--by", o->by, "Group by type, site and/or stack (repeat or comma list; default type,site)")
       ->allow_extra_args(false)
       ->type_name("WHAT");
-  cmd->add_option("--suppressions", o->suppressions,
-                  "LeakSanitizer-style file of leak:GLOB lines matched against the type and every frame's function "
-                  "and file (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("FILE");
+  add_suppressions_option(cmd, o->suppressions);
   cmd->add_option("--baseline", o->baseline, "Only groups new or grown beyond this baseline count")->type_name("FILE");
   cmd->add_option("--write-baseline", o->write_baseline, "Write the groups found as a baseline")->type_name("FILE");
   cmd->add_option("--repeat", o->repeat,
                   "Markers LABEL end iterations; only groups that grew in every iteration after the warm-up count")
       ->type_name("LABEL");
-  cmd->add_option("--warmup", o->warmup, "Iterations not measured under --repeat (default 0)")->type_name("K");
+  add_count_option(cmd, "--warmup", o->warmup, "Iterations not measured under --repeat (default 0)")->type_name("K");
   cmd->add_option("--junit", o->junit, "Also write JUnit XML: a testcase per leak group")->type_name("FILE");
   cmd->callback([&selected, o] { selected = [o] { return run_check(*o); }; });
 }

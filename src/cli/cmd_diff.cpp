@@ -3,7 +3,6 @@
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
 #include "refscope/report/diff_report.h"
-#include "refscope/report/output.h"
 #include "refscope/util/error.h"
 
 namespace refscope::cli {
@@ -17,7 +16,7 @@ struct DiffOptions {
 
 int run_diff(DiffOptions o) {
   if (o.traces.empty()) o.traces.push_back("-");
-  DiffReportInput in;
+  DiffResult in;
   LiveCounts a, b;
   if (o.traces.size() == 1) {
     o.common.trace = o.traces[0];
@@ -48,14 +47,9 @@ int run_diff(DiffOptions o) {
     }
     in.same_trace = false;
   }
-  Growth growth = compare_live(a, b, in.same_trace);
-  in.growth = &growth;
+  in.growth = compare_live(a, b, in.same_trace);
   in.limit = o.limit;
-  switch (o.common.parsed_format()) {
-    case Format::Json: write_json(diff_json(in)); break;
-    case Format::Tsv: write_out(diff_tsv(in)); break;
-    default: write_out(diff_text(in)); break;
-  }
+  emit(kDiffRenderers, o.common, in);
   return 0;
 }
 
@@ -68,11 +62,11 @@ void add_diff_command(CLI::App& app, CommandRun& selected) {
   cmd->add_option("TRACE", o->traces,
                   "One trace (compare --from with --to) or two (compare their ends); - reads stdin (the default)")
       ->expected(0, 2);
-  add_format_option(cmd, o->common, {"text", "json", "tsv"});
+  add_format_option(cmd, o->common, kDiffRenderers);
   add_from_option(cmd, o->common);
   add_at_option(cmd, o->common);
   add_anomaly_option(cmd, o->common);
-  cmd->add_option("--limit", o->limit, "Rows per table in text output (0 = all; default 20)")->type_name("N");
+  add_count_option(cmd, "--limit", o->limit, "Rows per table in text output (0 = all; default 20)");
   cmd->callback([&selected, o] { selected = [o] { return run_diff(*o); }; });
 }
 

@@ -3,7 +3,6 @@
 #include "refscope/analysis/sharing.h"
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
-#include "refscope/report/output.h"
 #include "refscope/report/sharing_report.h"
 #include "refscope/util/error.h"
 
@@ -13,7 +12,7 @@ namespace {
 struct SharingCliOptions {
   CommonOptions common;
   size_t limit = 20;
-  size_t type_limit = 20;
+  size_t type_rows = 20;
   std::string sort = "refcount";
 };
 
@@ -24,13 +23,10 @@ int run_sharing(const SharingCliOptions& o) {
   SharingOptions options;
   options.limit = o.limit;
   options.sort = o.sort == "retained" ? SharingSort::Retained : SharingSort::Refcount;
-  SharingResult r = analyse_sharing(replay->model(), options);
-  SharingReport report{o.common.at, w.to_line, options.sort, o.limit, o.type_limit};
-  switch (o.common.parsed_format()) {
-    case Format::Json: write_json(sharing_json(r, report, replay->model(), replay->symbols())); break;
-    case Format::Tsv: write_out(sharing_tsv(r, replay->model(), replay->symbols())); break;
-    default: write_out(sharing_text(r, report, replay->model(), replay->symbols())); break;
-  }
+  SharingResult r = analyse_sharing(replay->model(), replay->symbols(), options);
+  r.at = w.to;
+  r.type_rows = o.type_rows;
+  emit(kSharingRenderers, o.common, r);
   return 0;
 }
 
@@ -41,17 +37,16 @@ void add_sharing_command(CLI::App& app, CommandRun& selected) {
   CLI::App* cmd = app.add_subcommand(
       "sharing", "Refcount and owner histograms, shared objects by type, most shared objects, retained sizes");
   add_trace_argument(cmd, o->common);
-  add_format_option(cmd, o->common, {"text", "json", "tsv"});
+  add_format_option(cmd, o->common, kSharingRenderers);
   add_at_option(cmd, o->common);
   add_anomaly_option(cmd, o->common);
-  cmd->add_option("--limit", o->limit, "Objects listed (0 = all; default 20)")->type_name("N");
+  add_count_option(cmd, "--limit", o->limit, "Objects listed (0 = all; default 20)");
   cmd->add_option("--sort", o->sort,
                   "refcount (default): shared objects, highest refcount first; retained: every object, largest "
                   "retained size first")
       ->check(CLI::IsMember({"refcount", "retained"}))
       ->type_name("KEY");
-  cmd->add_option("--types", o->type_limit, "Rows of the by-type table in text output (0 = all; default 20)")
-      ->type_name("N");
+  add_count_option(cmd, "--types", o->type_rows, "Rows of the by-type table in text output (0 = all; default 20)");
   cmd->callback([&selected, o] { selected = [o] { return run_sharing(*o); }; });
 }
 

@@ -3,11 +3,9 @@
 
 #include <charconv>
 
-#include "refscope/analysis/cycle_finder.h"
-#include "refscope/analysis/why_paths.h"
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
-#include "refscope/report/output.h"
+#include "refscope/report/format.h"
 #include "refscope/report/why_report.h"
 #include "refscope/util/error.h"
 
@@ -55,24 +53,15 @@ std::string where(const WhyOptions& o, uint64_t line) {
 ObjSlot pick_target(const WhyOptions& o, const Replay& replay, uint64_t at_line, std::string& chosen_by) {
   const Model& m = replay.model();
   if (!o.type.empty()) {
-    std::vector<ObjSlot> of_type;
-    m.for_each_live([&](ObjSlot s, const Object& x) {
-      if (replay.symbols().type_name(x.type) == o.type) of_type.push_back(s);
-    });
+    std::vector<ObjSlot> of_type = live_objects_of_type(m, replay.symbols(), o.type);
     if (of_type.empty()) throw UsageError("no live object of type '" + o.type + "' " + where(o, at_line));
     if (o.rank == 0 || o.rank > of_type.size())
       throw UsageError(fmt::format("--rank {}: there are {} live objects of type '{}' {}", o.rank, of_type.size(),
                                    o.type, where(o, at_line)));
-    auto larger = [&](ObjSlot a, ObjSlot b) {
-      const Object &x = m.object(a), &y = m.object(b);
-      if (x.size != y.size) return x.size > y.size;
-      return std::tie(x.addr, x.line) < std::tie(y.addr, y.line);
-    };
-    std::nth_element(of_type.begin(), of_type.begin() + static_cast<int64_t>(o.rank - 1), of_type.end(), larger);
     chosen_by = fmt::format("the largest live object of type '{}'", o.type);
     if (o.rank > 1) chosen_by = fmt::format("number {} by size of the live objects of type '{}'", o.rank, o.type);
     chosen_by += fmt::format(" ({} in all)", of_type.size());
-    return of_type[o.rank - 1];
+    return largest(m, of_type, o.rank);
   }
   TargetSpec spec = parse_target(o.target);
   ObjSlot s = m.find(spec.addr);
@@ -90,32 +79,12 @@ int run_why(const WhyOptions& o) {
     throw UsageError("why needs one target: an object (0xADDR or 0xADDR@LINE) or --type NAME");
   auto replay = open_replay(o.common);
   Window w = advance_window(*replay, o.common);
-  const Model& m = replay->model();
-  WhyReport report;
-  report.at = o.common.at;
-  report.at_line = w.to_line;
-  report.max_paths = o.max_paths;
-  report.target = pick_target(o, *replay, w.to_line, report.chosen_by);
-
-  Graph g = Graph::from_model(m);
-  uint32_t target = g.node(report.target);
-  WhyResult r;
-  {
-    Graph owners = g.reversed();
-    r = why_paths(owners, target, o.max_paths, [&](uint32_t v) {
-      const Object& x = m.object(g.slot(v));
-      return std::pair{x.addr, x.line};
-    });
-  }
-  if (r.paths.empty()) {
-    std::vector<uint8_t> include = unreachable_nodes(g);
-    report.on_cycle = on_cycle(g, strongly_connected(g, include))[target] != 0;
-  }
-  switch (o.common.parsed_format()) {
-    case Format::Json: write_json(why_json(r, report, g, m, replay->symbols())); break;
-    case Format::Dot: write_out(why_dot(r, report, g, m, replay->symbols())); break;
-    default: write_out(why_text(r, report, g, m, replay->symbols())); break;
-  }
+  std::string chosen_by;
+  ObjSlot target = pick_target(o, *replay, w.to.line, chosen_by);
+  WhyResult r = why_alive(replay->model(), replay->symbols(), target, o.max_paths);
+  r.at = w.to;
+  r.chosen_by = chosen_by;
+  emit(kWhyRenderers, o.common, r);
   return 0;
 }
 
@@ -127,13 +96,12 @@ void add_why_command(CLI::App& app, CommandRun& selected) {
       app.add_subcommand("why", "What keeps an object alive: the shortest chains of owners from roots to it");
   cmd->add_option("TRACE", o->common.trace, "Trace file, plain, gzip or zstd; - reads stdin")->required();
   cmd->add_option("TARGET", o->target, "The object: 0xADDR, or 0xADDR@LINE to be sure it is the one meant");
-  add_format_option(cmd, o->common, {"text", "json", "dot"});
+  add_format_option(cmd, o->common, kWhyRenderers);
   add_at_option(cmd, o->common);
   add_anomaly_option(cmd, o->common);
   cmd->add_option("--type", o->type, "Instead of TARGET: the largest live object of this type")->type_name("NAME");
-  cmd->add_option("--rank", o->rank, "With --type: the K-th largest instead (default 1)")->type_name("K");
-  cmd->add_option("--max-paths", o->max_paths, "Paths shown, each from a different root (0 = all; default 5)")
-      ->type_name("N");
+  add_count_option(cmd, "--rank", o->rank, "With --type: the K-th largest instead (default 1)")->type_name("K");
+  add_count_option(cmd, "--max-paths", o->max_paths, "Paths shown, each from a different root (0 = all; default 5)");
   cmd->callback([&selected, o] { selected = [o] { return run_why(*o); }; });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "refscope/report/output.h"
 #include "refscope/util/error.h"
 
 namespace refscope::cli {
@@ -12,12 +13,12 @@ bool progress_allowed = false;
 
 void set_progress_allowed(bool allowed) { progress_allowed = allowed; }
 
-Format CommonOptions::parsed_format() const {
-  if (format == "json") return Format::Json;
-  if (format == "tsv") return Format::Tsv;
-  if (format == "dot") return Format::Dot;
-  return Format::Text;
+Format chosen_format(const CommonOptions& o) {
+  if (auto f = parse_format(o.format)) return *f;
+  throw UsageError("--format: unknown format '" + o.format + "'");
 }
+
+Output& report_output() { return standard_output(); }
 
 void add_trace_argument(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("TRACE", o.trace, "Trace file, plain, gzip or zstd; - (the default) reads stdin");
@@ -33,11 +34,37 @@ void add_format_option(CLI::App* cmd, CommonOptions& o, const std::vector<std::s
 }
 
 namespace {
+
 // An empty label would silently mean "no marker"; it is a usage error instead.
 std::string nonempty_label(const std::string& label) {
   return label.empty() ? "a marker label cannot be empty" : "";
 }
+
+// Counts are digits only: a sign would be taken for a huge number by the conversion to an unsigned type.
+std::string whole_number(const std::string& text) {
+  bool digits = !text.empty();
+  for (char c : text) digits = digits && c >= '0' && c <= '9';
+  return digits ? "" : "expects a whole number, 0 or more, not '" + text + "'";
+}
+
 }  // namespace
+
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, size_t& value, const std::string& help) {
+  return cmd->add_option(name, value, help)->check(whole_number)->type_name("N");
+}
+
+CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, std::optional<uint64_t>& value,
+                              const std::string& help) {
+  return cmd->add_option(name, value, help)->check(whole_number)->type_name("N");
+}
+
+void add_suppressions_option(CLI::App* cmd, std::vector<std::string>& files) {
+  cmd->add_option("--suppressions", files,
+                  "LeakSanitizer-style file of leak:GLOB lines matched against the type and every frame's function "
+                  "and file (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("FILE");
+}
 
 void add_at_option(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--at,--to", o.at, "Analyse the trace at this marker (LABEL or LABEL#N); default: its end")
@@ -52,9 +79,8 @@ void add_from_option(CLI::App* cmd, CommonOptions& o) {
 }
 
 void add_anomaly_option(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--max-anomalies", o.keep_anomalies,
-                  "Anomalies listed with their line (all are counted; default 100)")
-      ->type_name("N");
+  add_count_option(cmd, "--max-anomalies", o.keep_anomalies,
+                   "Anomalies listed with their line (all are counted; default 100)");
 }
 
 std::optional<PointSpec> from_point(const CommonOptions& o) {
@@ -81,21 +107,21 @@ std::unique_ptr<Replay> open_replay(const CommonOptions& o, std::vector<PointSpe
 }
 
 Window advance_window(Replay& r, const CommonOptions& o) {
-  Window w;
+  Window w{{o.from, 0}, {o.at, 0}};
   auto from = from_point(o);
   auto at = at_point(o);
   if (from) {
     if (at && at->text == from->text)
       throw UsageError("--from and --at name the same marker '" + from->text + "': the window would be empty");
-    w.from_line = r.advance_to(*from);
+    w.from.line = r.advance_to(*from);
     if (at) {
-      if (auto passed = r.resolved_line(*at); passed && *passed < w.from_line)
+      if (auto passed = r.resolved_line(*at); passed && *passed < w.from.line)
         throw UsageError("--at marker '" + at->text + "' (line " + std::to_string(*passed) +
-                         ") comes before --from marker '" + from->text + "' (line " + std::to_string(w.from_line) +
+                         ") comes before --from marker '" + from->text + "' (line " + std::to_string(w.from.line) +
                          ")");
     }
   }
-  w.to_line = at ? r.advance_to(*at) : r.advance_to_end();
+  w.to.line = at ? r.advance_to(*at) : r.advance_to_end();
   return w;
 }
 

@@ -45,6 +45,9 @@ void Model::note_peak(uint64_t line) {
     peak_bytes_ = live_bytes_;
     peak_bytes_objects_ = live_objects_;
     peak_bytes_line_ = line;
+    // Sizes are at most 2^48 each, so the sum is still exact here: it only has to be caught once.
+    if (peak_bytes_ > kMaxLiveBytes && bytes_overflow_line_ == 0) [[unlikely]]
+      bytes_overflow_line_ = line;
   }
   if (live_objects_ > peak_objects_) {
     peak_objects_ = live_objects_;

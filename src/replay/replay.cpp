@@ -182,6 +182,7 @@ uint64_t Replay::advance_to(const PointSpec& p) {
                      ", before the point asked for ahead of it (is --from after --to?)");
   while (!resolved_[index]) {
     if (!step()) {
+      check_figures();
       std::string message = "no marker '" + p.text + "' in " + info_.name;
       auto it = seen_.find(p.label);
       if (p.has_occurrence && it != seen_.end())
@@ -189,13 +190,22 @@ uint64_t Replay::advance_to(const PointSpec& p) {
       throw UsageError(message);
     }
   }
+  check_figures();
   return *resolved_[index];
 }
 
 uint64_t Replay::advance_to_end() {
   while (step()) {
   }
+  check_figures();
   return model_.last_line();
+}
+
+void Replay::check_figures() const {
+  if (uint64_t line = model_.bytes_overflow_line())
+    throw TraceError(info_.name, line,
+                     "the live objects' sizes add up to more than 2^63-1 bytes (8 EiB) here: no figure about them "
+                     "could be right; is the trace corrupt?");
 }
 
 void Replay::show_progress() {

@@ -1,14 +1,16 @@
 #include "refscope/report/baseline.h"
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
+#include <nlohmann/json.hpp>
 
+#include "refscope/report/json_writer.h"
 #include "refscope/report/leak_report.h"
 #include "refscope/util/error.h"
+#include "refscope/util/file_text.h"
 
 namespace refscope {
 namespace {
+
+using Json = nlohmann::json;
 
 std::optional<std::string> optional_string(const Json& j, const char* key, const std::string& path) {
   if (!j.contains(key) || j[key].is_null()) return std::nullopt;
@@ -19,11 +21,7 @@ std::optional<std::string> optional_string(const Json& j, const char* key, const
 }  // namespace
 
 Baseline load_baseline(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TraceError(path, 0, "cannot open the baseline (write one with --write-baseline)");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  Json doc = Json::parse(buffer.str(), nullptr, false);
+  Json doc = Json::parse(read_text_file(path, "the baseline (write one with --write-baseline)"), nullptr, false);
   if (doc.is_discarded()) throw TraceError(path, 0, "the baseline is not valid JSON");
   if (!doc.is_object() || doc.value("schema", "") != "refscope.baseline/1")
     throw TraceError(path, 0, "not a refscope baseline (expected \"schema\": \"refscope.baseline/1\")");
@@ -54,30 +52,24 @@ Baseline load_baseline(const std::string& path) {
       return g[key].get<uint64_t>();
     };
     BaselineEntry& e = b.groups[group_identity(names)];
-    e.objects += count("objects");
-    e.bytes += count("bytes");
+    // Groups of the same name add up; a sum beyond 2^64 - 1 is no count refscope can compare with.
+    if (__builtin_add_overflow(e.objects, count("objects"), &e.objects) ||
+        __builtin_add_overflow(e.bytes, count("bytes"), &e.bytes))
+      throw TraceError(path, 0, "baseline: the counts of a group add up to more than 18446744073709551615");
   }
   return b;
 }
 
-Json baseline_json(const GateResult& result, const std::vector<std::string>& by) {
-  Json groups = Json::array();
-  for (const GateGroup& g : result.groups) {
+void baseline_json(const CheckResult& r, Output& out) {
+  JsonWriter w(out);
+  w.begin_object().field("schema", "refscope.baseline/1").field("by", r.by).key("groups").begin_array();
+  for (const GateGroup& g : r.gate.groups) {
     if (g.measured_objects == 0 && g.measured_bytes == 0) continue;
-    Json j = group_keys_json(g.sample.names);
-    j["objects"] = g.measured_objects;
-    j["bytes"] = g.measured_bytes;
-    groups.push_back(std::move(j));
+    w.begin_object();
+    group_fields(w, g.sample.names);
+    w.field("objects", g.measured_objects).field("bytes", g.measured_bytes).end_object();
   }
-  return {{"schema", "refscope.baseline/1"}, {"by", by}, {"groups", std::move(groups)}};
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw UsageError("cannot write '" + path + "'");
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) throw UsageError("could not write all of '" + path + "'");
+  w.end_array().end_object().finish();
 }
 
 }  // namespace refscope

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
-#include "refscope/report/summary_report.h"
+#include "refscope/report/format.h"
+#include "refscope/report/json_writer.h"
+#include "refscope/report/leak_report.h"
+#include "refscope/report/objects.h"
+#include "refscope/util/printable.h"
 
 namespace refscope {
 namespace {
@@ -22,20 +26,10 @@ std::string growth_text(const std::vector<int64_t>& growth) {
   return out;
 }
 
-Json limits_json(const GateLimits& l) {
-  return {{"max_objects", l.max_objects ? Json(*l.max_objects) : Json(nullptr)},
-          {"max_bytes", l.max_bytes ? Json(*l.max_bytes) : Json(nullptr)}};
-}
-
-Json fail_on_json(const GateLimits& l) {
-  Json kinds = Json::array();
-  for (size_t k = 0; k < kLeakKinds; ++k)
-    if (l.fail_on[k]) kinds.push_back(leak_kind_name(static_cast<LeakKind>(k)));
-  return kinds;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
+// Text for an XML attribute or element. Names from the trace are made printable first (util/printable.h), which
+// also keeps the document valid UTF-8.
+std::string xml_escape(const std::string& text) {
+  std::string s = printable(text), out;
   for (unsigned char c : s) {
     switch (c) {
       case '&': out += "&amp;"; break;
@@ -51,180 +45,176 @@ std::string xml_escape(const std::string& s) {
   return out;
 }
 
+bool repeat(const CheckResult& r) { return !r.repeat_label.empty(); }
+
 }  // namespace
 
-Json check_json(const Replay& replay, const CheckReportInput& in) {
-  const GateResult& r = *in.result;
-  Json groups = Json::array();
-  for (const GateGroup& g : r.groups) {
-    Json j = group_keys_json(g.sample.names);
-    j["objects"] = g.sample.objects;
-    j["bytes"] = g.sample.bytes;
-    j["measured_objects"] = g.measured_objects;
-    j["measured_bytes"] = g.measured_bytes;
-    j["counted_objects"] = g.counted_objects;
-    j["counted_bytes"] = g.counted_bytes;
-    j["gated_kind"] = g.gated_kind;
-    j["baseline"] = g.baseline ? Json{{"objects", g.baseline->objects}, {"bytes", g.baseline->bytes}} : Json(nullptr);
-    if (!in.repeat_label.empty()) {
-      j["growth"] = g.growth;
-      j["growth_bytes"] = g.growth_bytes;
-      j["grew_every_iteration"] = g.grew_every;
-    }
-    j["status"] = status_of(g);
-    j["fails"] = g.fails;
-    groups.push_back(std::move(j));
-  }
-  Json suppressions = Json::array();
-  if (in.suppressions)
-    for (const Suppression& s : in.suppressions->entries())
-      suppressions.push_back(
-          {{"pattern", "leak:" + s.pattern}, {"file", s.file}, {"line", s.line}, {"objects", s.objects}, {"bytes", s.bytes}});
-  Json leaked_by_kind = Json::object();
+void check_json(const CheckResult& r, Output& out) {
+  const GateResult& gate = r.gate;
+  JsonWriter w(out);
+  w.begin_object().field("schema", "refscope.check/1");
+  w.key("trace");
+  trace_json(w, r.trace);
+  w.key("window");
+  window_json(w, r.window);
+  w.field("by", r.by);
+  w.key("fail_on").begin_array();
+  for (size_t k = 0; k < kLeakKinds; ++k)
+    if (r.limits.fail_on[k]) w.value(leak_kind_name(static_cast<LeakKind>(k)));
+  w.end_array();
+  w.key("limits").begin_object().field("max_objects", r.limits.max_objects).field("max_bytes", r.limits.max_bytes);
+  w.end_object();
+  w.field("verdict", gate.pass ? "pass" : "fail").field("reason", gate.reason);
   uint64_t leaked_objects = 0, leaked_bytes = 0;
   for (size_t k = 0; k < kLeakKinds; ++k) {
-    leaked_by_kind[std::string(leak_kind_name(static_cast<LeakKind>(k)))] = in.last->objects[k];
-    leaked_objects += in.last->objects[k];
-    leaked_bytes += in.last->bytes[k];
+    leaked_objects += r.leaked_objects[k];
+    leaked_bytes += r.leaked_bytes[k];
   }
-  Json repeat = nullptr;
-  if (!in.repeat_label.empty())
-    repeat = {{"label", in.repeat_label},
-              {"warmup", in.warmup},
-              {"iterations", in.iteration_lines.size()},
-              {"lines", in.iteration_lines}};
-  return {{"schema", "refscope.check/1"},
-          {"trace", trace_json(replay.info())},
-          {"window", leak_window_json(in.window)},
-          {"by", in.by},
-          {"fail_on", fail_on_json(in.limits)},
-          {"limits", limits_json(in.limits)},
-          {"verdict", r.pass ? "pass" : "fail"},
-          {"reason", r.reason},
-          {"totals",
-           {{"counted_objects", r.counted_objects},
-            {"counted_bytes", r.counted_bytes},
-            {"counted_groups", r.counted_groups},
-            {"leaked_objects", leaked_objects},
-            {"leaked_bytes", leaked_bytes},
-            {"leaked_by_kind", leaked_by_kind},
-            {"suppressed_objects", in.last->suppressed_objects},
-            {"suppressed_bytes", in.last->suppressed_bytes}}},
-          {"groups", std::move(groups)},
-          {"suppressions", std::move(suppressions)},
-          {"baseline", in.baseline_file.empty() ? Json(nullptr)
-                                                : Json{{"file", in.baseline_file}, {"groups", in.baseline_groups}}},
-          {"written_baseline", in.written_baseline.empty() ? Json(nullptr) : Json(in.written_baseline)},
-          {"repeat", repeat},
-          {"anomalies", replay.model().anomalies().total()}};
+  w.key("totals")
+      .begin_object()
+      .field("counted_objects", gate.counted_objects)
+      .field("counted_bytes", gate.counted_bytes)
+      .field("counted_groups", gate.counted_groups)
+      .field("leaked_objects", leaked_objects)
+      .field("leaked_bytes", leaked_bytes);
+  w.key("leaked_by_kind").begin_object();
+  for (size_t k = 0; k < kLeakKinds; ++k) w.field(leak_kind_name(static_cast<LeakKind>(k)), r.leaked_objects[k]);
+  w.end_object();
+  w.field("suppressed_objects", r.suppressed_objects).field("suppressed_bytes", r.suppressed_bytes).end_object();
+  w.key("groups").begin_array();
+  for (const GateGroup& g : gate.groups) {
+    w.begin_object();
+    group_fields(w, g.sample.names);
+    w.field("objects", g.sample.objects)
+        .field("bytes", g.sample.bytes)
+        .field("measured_objects", g.measured_objects)
+        .field("measured_bytes", g.measured_bytes)
+        .field("counted_objects", g.counted_objects)
+        .field("counted_bytes", g.counted_bytes)
+        .field("gated_kind", g.gated_kind);
+    w.key("baseline");
+    if (g.baseline)
+      w.begin_object().field("objects", g.baseline->objects).field("bytes", g.baseline->bytes).end_object();
+    else
+      w.null();
+    if (repeat(r)) w.field("growth", g.growth).field("growth_bytes", g.growth_bytes).field("grew_every_iteration", g.grew_every);
+    w.field("status", status_of(g)).field("fails", g.fails).end_object();
+  }
+  w.end_array();
+  w.key("suppressions");
+  suppressions_json(w, r.suppressions);
+  w.key("baseline");
+  if (r.baseline_file.empty())
+    w.null();
+  else
+    w.begin_object().field("file", r.baseline_file).field("groups", r.baseline_groups).end_object();
+  w.label_field("written_baseline", r.written_baseline);
+  w.key("repeat");
+  if (repeat(r))
+    w.begin_object()
+        .field("label", r.repeat_label)
+        .field("warmup", r.warmup)
+        .field("iterations", r.iteration_lines.size())
+        .field("lines", r.iteration_lines)
+        .end_object();
+  else
+    w.null();
+  w.field("anomalies", r.trace.anomalies).end_object().finish();
 }
 
-std::string check_text(const Replay& replay, const CheckReportInput& in) {
-  const GateResult& r = *in.result;
-  std::string out;
-  out += fmt::format("Trace     {}\n", replay.info().name);
-  out += fmt::format("Window    {}\n", leak_window_text(in.window));
+void check_text(const CheckResult& r, Output& out) {
+  const GateResult& gate = r.gate;
+  std::string s;
+  s += fmt::format("Trace     {}\n", printable(r.trace.name));
+  s += fmt::format("Window    {}\n", window_text(r.window));
   std::string limits = "no leak allowed";
-  if (in.limits.max_objects || in.limits.max_bytes) {
+  if (r.limits.max_objects || r.limits.max_bytes) {
     limits.clear();
-    if (in.limits.max_objects) limits = fmt::format("--max-objects {}", *in.limits.max_objects);
-    if (in.limits.max_bytes) limits += fmt::format("{}--max-bytes {}", limits.empty() ? "" : ", ", *in.limits.max_bytes);
+    if (r.limits.max_objects) limits = fmt::format("--max-objects {}", *r.limits.max_objects);
+    if (r.limits.max_bytes) limits += fmt::format("{}--max-bytes {}", limits.empty() ? "" : ", ", *r.limits.max_bytes);
   }
-  out += fmt::format("Gate      fails on {}; {}\n", kinds_list(in.limits.fail_on), limits);
-  if (!in.baseline_file.empty())
-    out += fmt::format("Baseline  {} ({} groups)\n", in.baseline_file, in.baseline_groups);
-  if (!in.repeat_label.empty())
-    out += fmt::format("Repeat    {} iterations ending at marker '{}', the first {} a warm-up\n",
-                       in.iteration_lines.size(), in.repeat_label, in.warmup);
+  s += fmt::format("Gate      fails on {}; {}\n", kinds_list(r.limits.fail_on), limits);
+  if (!r.baseline_file.empty())
+    s += fmt::format("Baseline  {} ({} groups)\n", printable(r.baseline_file), r.baseline_groups);
+  if (repeat(r))
+    s += fmt::format("Repeat    {} iterations ending at marker '{}', the first {} a warm-up\n", r.iteration_lines.size(),
+                     printable(r.repeat_label), r.warmup);
   uint64_t leaked = 0;
-  for (uint64_t n : in.last->objects) leaked += n;
-  out += fmt::format("Leaked    {} objects not suppressed: unowned {}, retained {}, indirect {}, cyclic {}\n",
-                     grouped(leaked), grouped(in.last->objects[0]), grouped(in.last->objects[1]),
-                     grouped(in.last->objects[2]), grouped(in.last->objects[3]));
-  if (replay.model().anomalies().total() > 0)
-    out += fmt::format("Anomalies {} in the trace ('refscope summary' lists them)\n",
-                       grouped(replay.model().anomalies().total()));
+  for (uint64_t n : r.leaked_objects) leaked += n;
+  s += fmt::format("Leaked    {} objects not suppressed: unowned {}, retained {}, indirect {}, cyclic {}\n",
+                   grouped(leaked), grouped(r.leaked_objects[0]), grouped(r.leaked_objects[1]),
+                   grouped(r.leaked_objects[2]), grouped(r.leaked_objects[3]));
+  if (r.trace.anomalies > 0)
+    s += fmt::format("Anomalies {} in the trace ('refscope summary' lists them)\n", grouped(r.trace.anomalies));
 
-  if (!r.groups.empty()) {
+  if (!gate.groups.empty()) {
     std::vector<Table::Column> cols{{"status"}, {"kind"}, {"group"}, {"objects", Table::Align::Right},
                                     {"bytes", Table::Align::Right}};
-    bool repeat = !in.repeat_label.empty();
-    bool baseline = !in.baseline_file.empty();
+    bool baseline = !r.baseline_file.empty();
     if (baseline) cols.push_back({"baseline", Table::Align::Right});
-    if (repeat) cols.push_back({"growth per iteration"});
+    if (repeat(r)) cols.push_back({"growth per iteration"});
     Table t(cols);
-    for (const GateGroup& g : r.groups) {
+    for (const GateGroup& g : gate.groups) {
       std::vector<std::string> row{status_of(g), g.sample.names.kind, group_label(g.sample.names),
-                                   grouped(repeat ? g.measured_objects : g.sample.objects),
-                                   grouped(repeat ? static_cast<uint64_t>(g.measured_bytes) : g.sample.bytes)};
+                                   grouped(repeat(r) ? g.measured_objects : g.sample.objects),
+                                   grouped(repeat(r) ? static_cast<uint64_t>(g.measured_bytes) : g.sample.bytes)};
       if (baseline) row.push_back(g.baseline ? fmt::format("{}/{}", g.baseline->objects, g.baseline->bytes) : "new");
-      if (repeat) row.push_back(growth_text(g.growth));
+      if (repeat(r)) row.push_back(growth_text(g.growth));
       t.add(std::move(row));
     }
-    out += fmt::format("\nLeak groups{}: {}\n", repeat ? " (objects and bytes: growth after the warm-up)" : "",
-                       grouped(r.groups.size()));
-    out += t.text();
-    out += "  status: FAIL counted, gate over its limits; over counted, within them; ok, steady (did not grow every\n"
-           "  iteration), baseline (within it): not counted; - a kind the gate does not fail on\n";
+    s += fmt::format("\nLeak groups{}: {}\n", repeat(r) ? " (objects and bytes: growth after the warm-up)" : "",
+                     grouped(gate.groups.size()));
+    s += t.text();
+    s += "  status: FAIL counted, gate over its limits; over counted, within them; ok, steady (did not grow every\n"
+         "  iteration), baseline (within it): not counted; - a kind the gate does not fail on\n";
   }
-  if (in.suppressions && !in.suppressions->empty()) {
-    out += fmt::format("\nSuppressions: {} objects, {} bytes\n", grouped(in.last->suppressed_objects),
-                       grouped(in.last->suppressed_bytes));
-    Table t({{"where"}, {"suppression"}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
-    for (const Suppression& s : in.suppressions->entries())
-      t.add({fmt::format("{}:{}", s.file, s.line), "leak:" + s.pattern, grouped(s.objects), grouped(s.bytes)});
-    out += t.text();
-  }
-  if (!in.written_baseline.empty()) out += fmt::format("\nWrote the baseline {}\n", in.written_baseline);
-  out += "\n" + r.reason + "\n";
-  return out;
+  if (!r.suppressions.empty()) s += suppressions_text(r.suppressions, r.suppressed_objects, r.suppressed_bytes);
+  if (!r.written_baseline.empty()) s += fmt::format("\nWrote the baseline {}\n", printable(r.written_baseline));
+  s += "\n" + gate.reason + "\n";
+  out.write(s);
 }
 
-std::string check_junit(const Replay& replay, const CheckReportInput& in) {
-  const GateResult& r = *in.result;
+void check_junit(const CheckResult& r, Output& out) {
+  const GateResult& gate = r.gate;
   size_t failures = 0;
-  for (const GateGroup& g : r.groups) failures += g.fails;
-  size_t suppressions = in.suppressions ? in.suppressions->entries().size() : 0;
-  size_t tests = r.groups.size() + suppressions + (r.groups.empty() ? 1 : 0);
-  std::string suite = "refscope check " + replay.info().name;
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"refscope check\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
-                     xml_escape(suite), tests, failures, suppressions);
-  out += "    <properties>\n";
-  out += fmt::format("      <property name=\"verdict\" value=\"{}\"/>\n", r.pass ? "pass" : "fail");
-  out += fmt::format("      <property name=\"reason\" value=\"{}\"/>\n", xml_escape(r.reason));
-  out += fmt::format("      <property name=\"fail_on\" value=\"{}\"/>\n", kinds_list(in.limits.fail_on));
-  out += "    </properties>\n";
-  for (const GateGroup& g : r.groups) {
-    out += fmt::format("    <testcase classname=\"refscope.leaks.{}\" name=\"{}\">", g.sample.names.kind,
-                       xml_escape(group_label(g.sample.names)));
+  for (const GateGroup& g : gate.groups) failures += g.fails;
+  size_t suppressions = r.suppressions.size();
+  size_t tests = gate.groups.size() + suppressions + (gate.groups.empty() ? 1 : 0);
+  std::string suite = "refscope check " + r.trace.name;
+  std::string s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  s += fmt::format("<testsuites name=\"refscope check\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, failures);
+  s += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">\n",
+                   xml_escape(suite), tests, failures, suppressions);
+  s += "    <properties>\n";
+  s += fmt::format("      <property name=\"verdict\" value=\"{}\"/>\n", gate.pass ? "pass" : "fail");
+  s += fmt::format("      <property name=\"reason\" value=\"{}\"/>\n", xml_escape(gate.reason));
+  s += fmt::format("      <property name=\"fail_on\" value=\"{}\"/>\n", kinds_list(r.limits.fail_on));
+  s += "    </properties>\n";
+  for (const GateGroup& g : gate.groups) {
+    s += fmt::format("    <testcase classname=\"refscope.leaks.{}\" name=\"{}\">", g.sample.names.kind,
+                     xml_escape(group_label(g.sample.names)));
     if (g.fails) {
-      std::string message = fmt::format("{} {} objects ({} bytes) leaked", g.counted_objects, g.sample.names.kind,
-                                        g.counted_bytes);
-      if (g.baseline) message += fmt::format(" beyond the baseline of {} ({} bytes)", g.baseline->objects, g.baseline->bytes);
-      std::string detail = fmt::format("{} objects, {} bytes live at line {}", g.sample.objects, g.sample.bytes, in.last->line);
+      std::string message =
+          fmt::format("{} {} objects ({} bytes) leaked", g.counted_objects, g.sample.names.kind, g.counted_bytes);
+      if (g.baseline)
+        message += fmt::format(" beyond the baseline of {} ({} bytes)", g.baseline->objects, g.baseline->bytes);
+      std::string detail = fmt::format("{} objects, {} bytes live at line {}", g.sample.objects, g.sample.bytes, r.line);
       if (g.sample.objects > 0)
         detail += fmt::format("; the first at {}", object_name(g.sample.first_addr, g.sample.first_line));
-      if (!g.growth.empty()) {
-        std::string growth;
-        for (int64_t d : g.growth) growth += (growth.empty() ? "" : " ") + fmt::format("{:+d}", d);
-        detail += "; growth per iteration: " + growth;
-      }
-      out += fmt::format("\n      <failure type=\"leak\" message=\"{}\">{}</failure>\n    ", xml_escape(message),
-                         xml_escape(detail));
+      if (!g.growth.empty()) detail += "; growth per iteration: " + growth_text(g.growth);
+      s += fmt::format("\n      <failure type=\"leak\" message=\"{}\">{}</failure>\n    ", xml_escape(message),
+                       xml_escape(detail));
     }
-    out += "</testcase>\n";
+    s += "</testcase>\n";
   }
-  if (in.suppressions)
-    for (const Suppression& s : in.suppressions->entries())
-      out += fmt::format(
-          "    <testcase classname=\"refscope.suppressions\" name=\"leak:{}\"><skipped message=\"{} objects, {} "
-          "bytes suppressed by {}:{}\"/></testcase>\n",
-          xml_escape(s.pattern), s.objects, s.bytes, xml_escape(s.file), s.line);
-  if (r.groups.empty()) out += "    <testcase classname=\"refscope.leaks\" name=\"no leaks\"/>\n";
-  out += "  </testsuite>\n</testsuites>\n";
-  return out;
+  for (const Suppression& sup : r.suppressions)
+    s += fmt::format(
+        "    <testcase classname=\"refscope.suppressions\" name=\"leak:{}\"><skipped message=\"{} objects, {} "
+        "bytes suppressed by {}:{}\"/></testcase>\n",
+        xml_escape(sup.pattern), sup.objects, sup.bytes, xml_escape(sup.file), sup.line);
+  if (gate.groups.empty()) s += "    <testcase classname=\"refscope.leaks\" name=\"no leaks\"/>\n";
+  s += "  </testsuite>\n</testsuites>\n";
+  out.write(s);
 }
 
 }  // namespace refscope

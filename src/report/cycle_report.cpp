@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "refscope/report/dot_writer.h"
-#include "refscope/report/output.h"
+#include "refscope/report/format.h"
+#include "refscope/report/json_writer.h"
+#include "refscope/report/objects.h"
 
 namespace refscope {
 namespace {
@@ -14,44 +16,28 @@ constexpr size_t kTextHeld = 16;
 
 const char* plural(uint64_t n, const char* one, const char* many) { return n == 1 ? one : many; }
 
-Json object_json(const CycleObject& o, const SymbolTable& s) {
-  return {{"address", hex_address(o.addr)},
-          {"line", o.line},
-          {"type", s.type_name(o.type)},
-          {"size", o.size},
-          {"site", s.site_label(o.site)}};
+void cycle_json(JsonWriter& w, const CycleDetail& d, const Names& names, bool collected) {
+  w.begin_object();
+  if (collected) w.field("gc_line", d.gc_line).field("generation", d.generation);
+  w.key("objects").begin_array();
+  for (const ObjectRef& o : d.objects) object_json(w, o, names);
+  w.end_array();
+  w.key("edges").begin_array();
+  for (auto [from, to] : d.edges)
+    w.begin_array().value(hex_address(d.at(from).addr)).value(hex_address(d.at(to).addr)).end_array();
+  w.end_array();
+  w.field("bytes", d.bytes);
+  w.key("path").begin_array();
+  for (uint32_t i : d.path) w.value(hex_address(d.objects[i].addr));
+  w.end_array();
+  w.key("held").begin_array();
+  for (const ObjectRef& o : d.held) object_json(w, o, names);
+  w.end_array();
+  w.field("held_bytes", d.held_bytes).field("total_bytes", d.bytes + d.held_bytes);
+  w.end_object();
 }
 
-Json cycle_json(const CycleDetail& d, const SymbolTable& s, bool collected) {
-  Json objects = Json::array(), held = Json::array(), edges = Json::array(), path = Json::array();
-  for (const CycleObject& o : d.objects) objects.push_back(object_json(o, s));
-  for (const CycleObject& o : d.held) held.push_back(object_json(o, s));
-  auto at = [&](uint32_t i) -> const CycleObject& {
-    return i < d.objects.size() ? d.objects[i] : d.held[i - d.objects.size()];
-  };
-  for (auto [from, to] : d.edges) edges.push_back({hex_address(at(from).addr), hex_address(at(to).addr)});
-  for (uint32_t i : d.path) path.push_back(hex_address(d.objects[i].addr));
-  Json j = Json::object();
-  if (collected) {
-    j["gc_line"] = d.gc_line;
-    j["generation"] = d.generation;
-  }
-  j["objects"] = objects;
-  j["edges"] = edges;
-  j["bytes"] = d.bytes;
-  j["path"] = path;
-  j["held"] = held;
-  j["held_bytes"] = d.held_bytes;
-  j["total_bytes"] = d.bytes + d.held_bytes;
-  return j;
-}
-
-std::string object_line(const CycleObject& o, const SymbolTable& s) {
-  return fmt::format("{}  {}  {}  {}", object_name(o.addr, o.line), s.type_name(o.type), human_bytes(o.size),
-                     s.site_label(o.site));
-}
-
-std::string cycle_text(size_t number, const CycleDetail& d, const SymbolTable& s) {
+std::string cycle_text(size_t number, const CycleDetail& d, const Names& names) {
   std::string out = fmt::format("cycle {}: {} {}, {}", number, grouped(d.objects.size()),
                                 plural(d.objects.size(), "object", "objects"), human_bytes(d.bytes));
   if (!d.held.empty())
@@ -63,169 +49,132 @@ std::string cycle_text(size_t number, const CycleDetail& d, const SymbolTable& s
       out += fmt::format("     ... {} more steps (--format json lists them all)\n", d.path.size() - 1 - k);
       break;
     }
-    const CycleObject& o = d.objects[d.path[k]];
+    const ObjectRef& o = d.objects[d.path[k]];
     if (k == 0)
-      out += "     " + object_line(o, s) + '\n';
+      out += "     " + object_text(o, names) + '\n';
     else if (k + 1 == d.path.size())
       out += fmt::format("  -> {} (back to the start)\n", object_name(o.addr, o.line));
     else
-      out += "  -> " + object_line(o, s) + '\n';
+      out += "  -> " + object_text(o, names) + '\n';
   }
   if (d.path.size() < d.objects.size() + 1)
     out += fmt::format("  ({} objects in all: the path above is the shortest closed one through the first)\n",
                        grouped(d.objects.size()));
   if (!d.held.empty()) {
     out += "  holds:\n";
-    for (size_t k = 0; k < d.held.size() && k < kTextHeld; ++k) out += "     " + object_line(d.held[k], s) + '\n';
+    for (size_t k = 0; k < d.held.size() && k < kTextHeld; ++k) out += "     " + object_text(d.held[k], names) + '\n';
     if (d.held.size() > kTextHeld) out += fmt::format("     ... {} more\n", grouped(d.held.size() - kTextHeld));
   }
   return out;
 }
 
-std::string where(const CycleReport& r) {
-  return r.at.empty() ? fmt::format("at the end of the trace (line {})", r.at_line)
-                      : fmt::format("at marker '{}' (line {})", r.at, r.at_line);
-}
-
-const char* const kLivePlaceholder = "\x01refscope-live-cycles\x01";
-const char* const kCollectedPlaceholder = "\x01refscope-collected-cycles\x01";
-
-// The report with each list of cycles either in full or, for streaming, as one placeholder string.
-Json cycles_document(const CycleReport& r, const SymbolTable& s, bool placeholders) {
-  Json cycles = Json::array(), collected = Json::array(), other = Json::array();
-  uint64_t on_cycles = 0, cycle_bytes = 0;
+struct OnCycles {
+  uint64_t objects = 0, bytes = 0;
+};
+OnCycles on_cycles(const CyclesResult& r) {
+  OnCycles t;
   for (const CycleDetail& d : r.cycles) {
-    if (!placeholders) cycles.push_back(cycle_json(d, s, false));
-    on_cycles += d.objects.size();
-    cycle_bytes += d.bytes;
+    t.objects += d.objects.size();
+    t.bytes += d.bytes;
   }
-  if (placeholders && !r.cycles.empty()) cycles.push_back(kLivePlaceholder);
-  for (const CycleObject& o : r.other) other.push_back(object_json(o, s));
-  Json doc = {{"schema", "refscope.cycles/1"},
-              {"at", r.at.empty() ? Json(nullptr) : Json(r.at)},
-              {"at_line", r.at_line},
-              {"unreachable", {{"objects", r.unreachable_objects}, {"bytes", r.unreachable_bytes}}},
-              {"cycle_count", r.cycles.size()},
-              {"cycle_objects", on_cycles},
-              {"cycle_bytes", cycle_bytes},
-              {"cycles", cycles},
-              {"other_unreachable", {{"objects", other}, {"bytes", r.other_bytes}}}};
-  if (r.collected) {
-    if (!placeholders)
-      for (const CycleDetail& d : r.collected->kept()) collected.push_back(cycle_json(d, s, true));
-    if (placeholders && !r.collected->kept().empty()) collected.push_back(kCollectedPlaceholder);
-    doc["collected"] = collected;
-    doc["collected_totals"] = {{"collections", r.collected->collections()},
-                               {"collections_with_cycles", r.collected->collections_with_cycles()},
-                               {"cycles", r.collected->cycles()},
-                               {"objects", r.collected->objects()},
-                               {"bytes", r.collected->bytes()},
-                               {"listed", r.collected->kept().size()}};
-  }
-  return doc;
-}
-
-// Writes `text` up to the placeholder, each cycle dumped on its own (so the whole document never sits in memory as
-// JSON values: nlohmann's take about 2 KB an object), then the rest. Indented as dump(2) indents the whole.
-std::string_view stream_list(std::string_view text, const char* placeholder, const std::vector<CycleDetail>& list,
-                             const SymbolTable& s, bool collected) {
-  std::string token = Json(placeholder).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  size_t at = text.find(token);
-  if (at == std::string_view::npos) return text;
-  write_out(text.substr(0, at));
-  for (size_t i = 0; i < list.size(); ++i) {
-    std::string item = cycle_json(list[i], s, collected).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::string out;
-    out.reserve(item.size() + item.size() / 8);
-    for (char c : item) {
-      out += c;
-      if (c == '\n') out += "    ";
-    }
-    if (i + 1 < list.size()) out += ",\n    ";
-    write_out(out);
-  }
-  return text.substr(at + token.size());
+  return t;
 }
 
 }  // namespace
 
-Json cycles_json(const CycleReport& r, const SymbolTable& s) { return cycles_document(r, s, false); }
-
-void write_cycles_json(const CycleReport& r, const SymbolTable& s) {
-  std::string text = cycles_document(r, s, true).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::string_view rest = stream_list(text, kLivePlaceholder, r.cycles, s, false);
-  if (r.collected) rest = stream_list(rest, kCollectedPlaceholder, r.collected->kept(), s, true);
-  write_out(rest);
-  write_out("\n");
+void cycles_json(const CyclesResult& r, Output& out) {
+  OnCycles on = on_cycles(r);
+  JsonWriter w(out);
+  w.begin_object()
+      .field("schema", "refscope.cycles/1")
+      .label_field("at", r.at.label)
+      .field("at_line", r.at.line)
+      .key("unreachable")
+      .begin_object()
+      .field("objects", r.unreachable_objects)
+      .field("bytes", r.unreachable_bytes)
+      .end_object()
+      .field("cycle_count", r.cycles.size())
+      .field("cycle_objects", on.objects)
+      .field("cycle_bytes", on.bytes);
+  w.key("cycles").begin_array();
+  for (const CycleDetail& d : r.cycles) cycle_json(w, d, r.names, false);
+  w.end_array();
+  w.key("other_unreachable").begin_object().key("objects").begin_array();
+  for (const ObjectRef& o : r.other) object_json(w, o, r.names);
+  w.end_array().field("bytes", r.other_bytes).end_object();
+  const CollectedSummary& c = r.collected;
+  w.key("collected").begin_array();
+  for (const CycleDetail& d : c.kept) cycle_json(w, d, r.names, true);
+  w.end_array();
+  w.key("collected_totals")
+      .begin_object()
+      .field("collections", c.collections)
+      .field("collections_with_cycles", c.collections_with_cycles)
+      .field("cycles", c.cycles)
+      .field("objects", c.objects)
+      .field("bytes", c.bytes)
+      .field("listed", c.kept.size())
+      .end_object();
+  w.end_object().finish();
 }
 
-std::string cycles_text(const CycleReport& r, const SymbolTable& s) {
-  uint64_t on_cycles = 0, cycle_bytes = 0;
-  for (const CycleDetail& d : r.cycles) {
-    on_cycles += d.objects.size();
-    cycle_bytes += d.bytes;
-  }
-  std::string out = fmt::format("Unreachable {}: {} {}, {}\n", where(r), grouped(r.unreachable_objects),
-                                plural(r.unreachable_objects, "object", "objects"), human_bytes(r.unreachable_bytes));
-  out += fmt::format("  {} {} of {} {}, {}; {} more on no cycle, {}\n", grouped(r.cycles.size()),
-                     plural(r.cycles.size(), "cycle", "cycles"), grouped(on_cycles),
-                     plural(on_cycles, "object", "objects"), human_bytes(cycle_bytes),
-                     grouped(r.unreachable_objects - on_cycles), human_bytes(r.unreachable_bytes - cycle_bytes));
+void cycles_text(const CyclesResult& r, Output& out) {
+  OnCycles on = on_cycles(r);
+  out.write(fmt::format("Unreachable {}: {} {}, {}\n", point_text(r.at), grouped(r.unreachable_objects),
+                        plural(r.unreachable_objects, "object", "objects"), human_bytes(r.unreachable_bytes)));
+  out.write(fmt::format("  {} {} of {} {}, {}; {} more on no cycle, {}\n", grouped(r.cycles.size()),
+                        plural(r.cycles.size(), "cycle", "cycles"), grouped(on.objects),
+                        plural(on.objects, "object", "objects"), human_bytes(on.bytes),
+                        grouped(r.unreachable_objects - on.objects), human_bytes(r.unreachable_bytes - on.bytes)));
   size_t shown = 0;
   for (const CycleDetail& d : r.cycles) {
     if (r.limit != 0 && shown == r.limit) {
-      out += fmt::format("\n... {} more cycles (--limit N; 0 shows all)\n", grouped(r.cycles.size() - shown));
+      out.write(fmt::format("\n... {} more cycles (--limit N; 0 shows all)\n", grouped(r.cycles.size() - shown)));
       break;
     }
-    out += '\n' + cycle_text(++shown, d, s);
+    out.write("\n" + cycle_text(++shown, d, r.names));
   }
   if (!r.other.empty()) {
-    out += fmt::format("\nUnreachable, on no cycle and held by none ({} {}, {}; refcount 0 but never freed, or held "
-                       "only by such objects):\n",
-                       grouped(r.other.size()), plural(r.other.size(), "object", "objects"),
-                       human_bytes(r.other_bytes));
-    for (size_t k = 0; k < r.other.size() && k < kTextHeld; ++k) out += "     " + object_line(r.other[k], s) + '\n';
-    if (r.other.size() > kTextHeld) out += fmt::format("     ... {} more\n", grouped(r.other.size() - kTextHeld));
+    std::string s = fmt::format(
+        "\nUnreachable, on no cycle and held by none ({} {}, {}; refcount 0 but never freed, or held "
+        "only by such objects):\n",
+        grouped(r.other.size()), plural(r.other.size(), "object", "objects"), human_bytes(r.other_bytes));
+    for (size_t k = 0; k < r.other.size() && k < kTextHeld; ++k) s += "     " + object_text(r.other[k], r.names) + '\n';
+    if (r.other.size() > kTextHeld) s += fmt::format("     ... {} more\n", grouped(r.other.size() - kTextHeld));
+    out.write(s);
   }
-  if (r.collected) {
-    const CollectedCycles& c = *r.collected;
-    if (c.collections() == 0) {
-      out += "\nCollected by CPython's collector before that point: no collections (no G..g records)\n";
-      return out;
-    }
-    out += fmt::format("\nCollected by CPython's collector before that point: {} {} ({} {} with what they held, {}) "
-                       "in {} of {} {}\n",
-                       grouped(c.cycles()), plural(c.cycles(), "cycle", "cycles"), grouped(c.objects()),
-                       plural(c.objects(), "object", "objects"), human_bytes(c.bytes()),
-                       grouped(c.collections_with_cycles()), grouped(c.collections()),
-                       plural(c.collections(), "collection", "collections"));
-    size_t listed = 0;
-    for (const CycleDetail& d : c.kept()) {
-      if (r.limit != 0 && listed == r.limit) break;
-      out += fmt::format("\ncollection at line {} (generation {}), ", d.gc_line, d.generation);
-      out += cycle_text(++listed, d, s);
-    }
-    if (listed < c.cycles())
-      out += fmt::format("\n... {} more collected cycles (--limit N, --max-collected N)\n",
-                         grouped(c.cycles() - listed));
+  const CollectedSummary& c = r.collected;
+  if (c.collections == 0) {
+    out.write("\nCollected by CPython's collector before that point: no collections (no G..g records)\n");
+    return;
   }
-  return out;
+  out.write(fmt::format(
+      "\nCollected by CPython's collector before that point: {} {} ({} {} with what they held, {}) in {} of {} {}\n",
+      grouped(c.cycles), plural(c.cycles, "cycle", "cycles"), grouped(c.objects), plural(c.objects, "object", "objects"),
+      human_bytes(c.bytes), grouped(c.collections_with_cycles), grouped(c.collections),
+      plural(c.collections, "collection", "collections")));
+  size_t listed = 0;
+  for (const CycleDetail& d : c.kept) {
+    if (r.limit != 0 && listed == r.limit) break;
+    out.write(fmt::format("\ncollection at line {} (generation {}), ", d.gc_line, d.generation));
+    out.write(cycle_text(++listed, d, r.names));
+  }
+  if (listed < c.cycles)
+    out.write(fmt::format("\n... {} more collected cycles (--limit N, --max-collected N)\n", grouped(c.cycles - listed)));
 }
 
-std::string cycles_dot(const CycleReport& r, const SymbolTable& s) {
-  std::string out = "digraph cycles {\n  node [shape=box, fontname=\"monospace\"];\n";
-  auto label = [&](const CycleObject& o) {
-    return fmt::format("{}\n{}\n{}", object_name(o.addr, o.line), s.type_name(o.type), human_bytes(o.size));
+void cycles_dot(const CyclesResult& r, Output& out) {
+  out.write("digraph cycles {\n  node [shape=box, fontname=\"monospace\"];\n");
+  auto label = [&](const ObjectRef& o) {
+    return fmt::format("{}\n{}\n{}", object_name(o.addr, o.line), r.names[o.type], human_bytes(o.size));
   };
   auto emit = [&](const CycleDetail& d, const std::string& name, const std::string& title) {
-    out += fmt::format("  subgraph {} {{\n    label={};\n", dot_quote(name), dot_quote(title));
-    for (const CycleObject& o : d.objects) out += "  " + dot_node(o.addr, o.line, label(o));
-    for (const CycleObject& o : d.held) out += "  " + dot_node(o.addr, o.line, label(o), ", style=dashed");
-    out += "  }\n";
-    auto at = [&](uint32_t i) -> const CycleObject& {
-      return i < d.objects.size() ? d.objects[i] : d.held[i - d.objects.size()];
-    };
-    for (auto [from, to] : d.edges) out += dot_edge(at(from).addr, at(from).line, at(to).addr, at(to).line);
+    out.write(fmt::format("  subgraph {} {{\n    label={};\n", dot_quote(name), dot_quote(title)));
+    for (const ObjectRef& o : d.objects) out.write("  " + dot_node(o.addr, o.line, label(o)));
+    for (const ObjectRef& o : d.held) out.write("  " + dot_node(o.addr, o.line, label(o), ", style=dashed"));
+    out.write("  }\n");
+    for (auto [from, to] : d.edges) out.write(dot_edge(d.at(from).addr, d.at(from).line, d.at(to).addr, d.at(to).line));
   };
   size_t shown = 0;
   for (const CycleDetail& d : r.cycles) {
@@ -235,18 +184,15 @@ std::string cycles_dot(const CycleReport& r, const SymbolTable& s) {
          fmt::format("cycle {}: {} {}, {}", shown, d.objects.size(), plural(d.objects.size(), "object", "objects"),
                      human_bytes(d.bytes)));
   }
-  if (r.collected) {
-    size_t listed = 0;
-    for (const CycleDetail& d : r.collected->kept()) {
-      if (r.limit != 0 && listed == r.limit) break;
-      ++listed;
-      emit(d, fmt::format("cluster_collected_{}", listed),
-           fmt::format("collected at line {}: {} {}, {}", d.gc_line, d.objects.size(),
-                       plural(d.objects.size(), "object", "objects"), human_bytes(d.bytes)));
-    }
+  size_t listed = 0;
+  for (const CycleDetail& d : r.collected.kept) {
+    if (r.limit != 0 && listed == r.limit) break;
+    ++listed;
+    emit(d, fmt::format("cluster_collected_{}", listed),
+         fmt::format("collected at line {}: {} {}, {}", d.gc_line, d.objects.size(),
+                     plural(d.objects.size(), "object", "objects"), human_bytes(d.bytes)));
   }
-  out += "}\n";
-  return out;
+  out.write("}\n");
 }
 
 }  // namespace refscope

@@ -2,38 +2,41 @@
 
 #include <fmt/format.h>
 
+#include "refscope/report/format.h"
+#include "refscope/report/json_writer.h"
+#include "refscope/util/printable.h"
+
 namespace refscope {
 namespace {
 
-Json opt(const std::optional<uint64_t>& v) { return v ? Json(*v) : Json(nullptr); }
-
-Json row_json(const char* key, const GrowthRow& r) {
-  return {{key, r.name},
-          {"status", r.status()},
-          {"objects_a", r.objects_a},
-          {"objects_b", r.objects_b},
-          {"objects_growth", r.objects_growth()},
-          {"bytes_a", r.bytes_a},
-          {"bytes_b", r.bytes_b},
-          {"bytes_growth", r.bytes_growth()},
-          {"added_objects", opt(r.added_objects)},
-          {"added_bytes", opt(r.added_bytes)},
-          {"removed_objects", opt(r.removed_objects)},
-          {"removed_bytes", opt(r.removed_bytes)}};
+void row_fields(JsonWriter& w, const GrowthRow& r) {
+  w.field("status", r.status())
+      .field("objects_a", r.objects_a)
+      .field("objects_b", r.objects_b)
+      .field("objects_growth", r.objects_growth())
+      .field("bytes_a", r.bytes_a)
+      .field("bytes_b", r.bytes_b)
+      .field("bytes_growth", r.bytes_growth())
+      .field("added_objects", r.added_objects)
+      .field("added_bytes", r.added_bytes)
+      .field("removed_objects", r.removed_objects)
+      .field("removed_bytes", r.removed_bytes);
 }
 
-Json point_json(const DiffPoint& p, const GrowthRow& total, bool is_a) {
-  return {{"trace", p.trace},
-          {"point", p.point.empty() ? Json(nullptr) : Json(p.point)},
-          {"line", p.line},
-          {"objects", is_a ? total.objects_a : total.objects_b},
-          {"bytes", is_a ? total.bytes_a : total.bytes_b}};
+void point_json(JsonWriter& w, const DiffPoint& p, const GrowthRow& total, bool is_a) {
+  w.begin_object()
+      .field("trace", p.trace)
+      .label_field("point", p.point)
+      .field("line", p.line)
+      .field("objects", is_a ? total.objects_a : total.objects_b)
+      .field("bytes", is_a ? total.bytes_a : total.bytes_b)
+      .end_object();
 }
 
 std::string point_text(const DiffPoint& p) {
-  if (p.beginning) return fmt::format("{} at its beginning", p.trace);
-  if (p.point.empty()) return fmt::format("{} at its end (line {})", p.trace, p.line);
-  return fmt::format("{} at marker '{}' (line {})", p.trace, p.point, p.line);
+  if (p.beginning) return fmt::format("{} at its beginning", printable(p.trace));
+  if (p.point.empty()) return fmt::format("{} at its end (line {})", printable(p.trace), p.line);
+  return fmt::format("{} at marker '{}' (line {})", printable(p.trace), printable(p.point), p.line);
 }
 
 std::string signed_grouped(int64_t v) {
@@ -43,7 +46,7 @@ std::string signed_grouped(int64_t v) {
 
 std::string opt_grouped(const std::optional<uint64_t>& v) { return v ? grouped(*v) : "-"; }
 
-std::string table_text(const char* what, const std::vector<GrowthRow>& rows, const DiffReportInput& in) {
+std::string table_text(const char* what, const std::vector<GrowthRow>& rows, const DiffResult& in) {
   std::vector<Table::Column> cols{{what},
                                   {"objects", Table::Align::Right},
                                   {"growth", Table::Align::Right},
@@ -80,24 +83,33 @@ std::string table_text(const char* what, const std::vector<GrowthRow>& rows, con
 
 }  // namespace
 
-Json diff_json(const DiffReportInput& in) {
-  const Growth& g = *in.growth;
-  Json by_type = Json::array(), by_site = Json::array();
-  for (const GrowthRow& r : g.by_type) by_type.push_back(row_json("type", r));
-  for (const GrowthRow& r : g.by_site) by_site.push_back(row_json("site", r));
-  Json totals = row_json("name", g.total);
-  totals.erase("name");
-  return {{"schema", "refscope.diff/1"},
-          {"a", point_json(in.a, g.total, true)},
-          {"b", point_json(in.b, g.total, false)},
-          {"same_trace", in.same_trace},
-          {"totals", totals},
-          {"by_type", by_type},
-          {"by_site", by_site}};
+void diff_json(const DiffResult& in, Output& out) {
+  const Growth& g = in.growth;
+  JsonWriter w(out);
+  w.begin_object().field("schema", "refscope.diff/1");
+  w.key("a");
+  point_json(w, in.a, g.total, true);
+  w.key("b");
+  point_json(w, in.b, g.total, false);
+  w.field("same_trace", in.same_trace).key("totals").begin_object();
+  row_fields(w, g.total);
+  w.end_object();
+  auto rows = [&](const char* list, const char* key, const std::vector<GrowthRow>& rows) {
+    w.key(list).begin_array();
+    for (const GrowthRow& r : rows) {
+      w.begin_object().field(key, r.name);
+      row_fields(w, r);
+      w.end_object();
+    }
+    w.end_array();
+  };
+  rows("by_type", "type", g.by_type);
+  rows("by_site", "site", g.by_site);
+  w.end_object().finish();
 }
 
-std::string diff_text(const DiffReportInput& in) {
-  const Growth& g = *in.growth;
+void diff_text(const DiffResult& in, Output& output) {
+  const Growth& g = in.growth;
   const GrowthRow& t = g.total;
   std::string out;
   out += fmt::format("A         {}: {} objects, {}\n", point_text(in.a), grouped(t.objects_a), human_bytes(t.bytes_a));
@@ -109,10 +121,10 @@ std::string diff_text(const DiffReportInput& in) {
   out += "\n";
   out += table_text("type", g.by_type, in);
   out += table_text("site", g.by_site, in);
-  return out;
+  output.write(out);
 }
 
-std::string diff_tsv(const DiffReportInput& in) {
+void diff_tsv(const DiffResult& in, Output& out) {
   std::vector<Table::Column> cols{{"by"}, {"name"}, {"status"}, {"objects_a"}, {"objects_b"}, {"objects_growth"},
                                   {"bytes_a"}, {"bytes_b"}, {"bytes_growth"}, {"added_objects"}, {"added_bytes"},
                                   {"removed_objects"}, {"removed_bytes"}};
@@ -124,9 +136,9 @@ std::string diff_tsv(const DiffReportInput& in) {
            std::to_string(r.bytes_growth()), o(r.added_objects), o(r.added_bytes), o(r.removed_objects),
            o(r.removed_bytes)});
   };
-  for (const GrowthRow& r : in.growth->by_type) add("type", r);
-  for (const GrowthRow& r : in.growth->by_site) add("site", r);
-  return t.tsv();
+  for (const GrowthRow& r : in.growth.by_type) add("type", r);
+  for (const GrowthRow& r : in.growth.by_site) add("site", r);
+  out.write(t.tsv());
 }
 
 }  // namespace refscope

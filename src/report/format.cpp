@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "refscope/report/output.h"
+#include "refscope/util/printable.h"
 
 namespace refscope {
 
@@ -41,9 +41,15 @@ std::string counted(uint64_t n, std::string_view one, std::string_view many) {
 }
 
 std::string Table::text(std::string_view indent) const {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(rows_.size());
+  for (const auto& row : rows_) {
+    std::vector<std::string>& shown = rows.emplace_back();
+    for (const std::string& cell : row) shown.push_back(printable(cell));
+  }
   std::vector<size_t> width(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) width[c] = columns_[c].name.size();
-  for (const auto& row : rows_)
+  for (const auto& row : rows)
     for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
   std::string out;
   auto emit = [&](const std::vector<std::string>& cells) {
@@ -66,14 +72,14 @@ std::string Table::text(std::string_view indent) const {
   std::vector<std::string> header;
   for (const auto& col : columns_) header.push_back(col.name);
   emit(header);
-  for (const auto& row : rows_) emit(row);
+  for (const auto& row : rows) emit(row);
   return out;
 }
 
 std::string Table::tsv() const {
   auto clean = [](std::string s) {
     std::replace_if(s.begin(), s.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
-    return s;
+    return printable(s);
   };
   std::string out;
   for (size_t c = 0; c < columns_.size(); ++c) {
@@ -89,12 +95,6 @@ std::string Table::tsv() const {
     out += '\n';
   }
   return out;
-}
-
-void write_json(const Json& doc) {
-  // Invalid UTF-8 in labels or names (the reader keeps bytes as they are) is replaced, never a throw.
-  write_out(doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-  write_out("\n");
 }
 
 }  // namespace refscope

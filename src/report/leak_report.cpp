@@ -2,33 +2,22 @@
 
 #include <fmt/format.h>
 
-#include "refscope/analysis/named_roots.h"
-#include "refscope/report/summary_report.h"
+#include "refscope/report/format.h"
+#include "refscope/report/objects.h"
+#include "refscope/util/printable.h"
 
 namespace refscope {
 namespace {
 
-std::string type_name(const SymbolTable& symbols, TypeIdx t) { return t.value == 0 ? "?" : symbols.type_name(t); }
-
-const Object& object_at(const Model& m, const LeakAnalysis& a, uint32_t node) { return m.object(a.graph.slot(node)); }
-
-// The named roots holding a path's first object, as "[held by sys.modules] -> ".
-std::string path_root_text(const Model& m, const NamedRootHolders& holders, ObjSlot first) {
-  std::string out;
-  for (const std::string& t : root_hold_texts(m, holders.of(first))) out += (out.empty() ? "" : ", ") + t;
-  return out.empty() ? out : "[" + out + "] -> ";
-}
-
-std::string path_text(const Model& m, const SymbolTable& symbols, const LeakAnalysis& a,
-                      const std::vector<uint32_t>& path, const NamedRootHolders& holders) {
-  std::string out;
-  if (!path.empty()) out = path_root_text(m, holders, a.graph.slot(path.front()));
-  bool first = true;
-  for (uint32_t v : path) {
-    const Object& o = object_at(m, a, v);
-    if (!first) out += " -> ";
-    first = false;
-    out += object_name(o.addr, o.line) + " " + type_name(symbols, o.type);
+// "[held by sys.modules] -> 0x1000@17 builtins.dict -> 0x2000@18 builtins.module": the named roots holding the path's
+// first object (format 2), then the path.
+std::string path_text(const LeakObject& x, const Names& names) {
+  std::string roots;
+  for (const std::string& t : hold_texts(x.path_root, names)) roots += (roots.empty() ? "" : ", ") + t;
+  std::string out = roots.empty() ? "" : "[" + roots + "] -> ";
+  for (size_t k = 0; k < x.path.size(); ++k) {
+    if (k > 0) out += " -> ";
+    out += object_name(x.path[k].addr, x.path[k].line) + " " + name_text(names, x.path[k].type);
   }
   return out;
 }
@@ -57,158 +46,142 @@ std::vector<std::string> group_cells(const GroupNames& n, const GroupBy& by) {
 
 }  // namespace
 
-Json leak_window_json(const LeakWindowInfo& w) {
-  return {{"from", w.from.empty() ? Json(nullptr) : Json(w.from)},
-          {"to", w.to.empty() ? Json(nullptr) : Json(w.to)},
-          {"from_line", w.from_line},
-          {"to_line", w.to_line}};
+void group_fields(JsonWriter& w, const GroupNames& n) {
+  w.field("type", n.type).field("site", n.site).field("stack", n.stack).field("kind", n.kind);
 }
 
-std::string leak_window_text(const LeakWindowInfo& w) {
-  std::string from = w.from.empty() ? "the trace's beginning" : fmt::format("marker '{}' (line {})", w.from, w.from_line);
-  std::string to = w.to.empty() ? fmt::format("the end (line {})", w.to_line)
-                                : fmt::format("marker '{}' (line {})", w.to, w.to_line);
-  return "objects allocated after " + from + ", live at " + to;
+std::string suppressions_text(const std::vector<Suppression>& list, uint64_t objects, uint64_t bytes) {
+  std::string out = fmt::format("\nSuppressions: {} objects, {} bytes\n", grouped(objects), grouped(bytes));
+  Table t({{"where"}, {"suppression"}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
+  for (const Suppression& s : list)
+    t.add({fmt::format("{}:{}", s.file, s.line), "leak:" + s.pattern, grouped(s.objects), grouped(s.bytes)});
+  return out + t.text();
 }
 
-Json object_ref_json(const Object& o, const SymbolTable& symbols) {
-  return {{"address", hex_address(o.addr)}, {"line", o.line}, {"type", type_name(symbols, o.type)}};
+void suppressions_json(JsonWriter& w, const std::vector<Suppression>& list) {
+  w.begin_array();
+  for (const Suppression& s : list)
+    w.begin_object()
+        .field("pattern", "leak:" + s.pattern)
+        .field("file", s.file)
+        .field("line", s.line)
+        .field("objects", s.objects)
+        .field("bytes", s.bytes)
+        .end_object();
+  w.end_array();
 }
 
-Json group_keys_json(const GroupNames& n) {
-  Json stack = nullptr;
-  if (n.stack) stack = *n.stack;
-  return {{"type", n.type ? Json(*n.type) : Json(nullptr)},
-          {"site", n.site ? Json(*n.site) : Json(nullptr)},
-          {"stack", stack},
-          {"kind", n.kind}};
-}
-
-Json leaks_json(const Replay& replay, const LeakAnalysis& a, const LeakReportOptions& options) {
-  const Model& m = replay.model();
-  const SymbolTable& symbols = replay.symbols();
-  Json by_kind = Json::object(), bytes_by_kind = Json::object();
-  for (size_t k = 0; k < kLeakKinds; ++k) {
-    std::string name(leak_kind_name(static_cast<LeakKind>(k)));
-    by_kind[name] = a.set.objects[k];
-    bytes_by_kind[name] = a.set.bytes[k];
-  }
-  Json groups = Json::array();
+void leaks_json(const LeakReport& r, Output& out) {
+  const LeakAnalysis& a = r.leaks;
+  JsonWriter w(out);
+  w.begin_object().field("schema", "refscope.leaks/1");
+  w.key("trace");
+  trace_json(w, r.trace);
+  w.key("window");
+  window_json(w, r.window);
+  w.field("by", group_by_names(r.by));
+  w.key("totals").begin_object().field("objects", a.total_objects()).field("bytes", a.total_bytes());
+  w.key("by_kind").begin_object();
+  for (size_t k = 0; k < kLeakKinds; ++k) w.field(leak_kind_name(static_cast<LeakKind>(k)), a.objects[k]);
+  w.end_object().key("bytes_by_kind").begin_object();
+  for (size_t k = 0; k < kLeakKinds; ++k) w.field(leak_kind_name(static_cast<LeakKind>(k)), a.bytes[k]);
+  w.end_object().end_object();
+  w.key("groups").begin_array();
   for (const LeakGroup& g : a.groups) {
-    Json j = group_keys_json(group_names(g.key, symbols));
-    j["objects"] = g.objects;
-    j["bytes"] = g.bytes;
-    groups.push_back(std::move(j));
+    w.begin_object();
+    group_fields(w, g.names);
+    w.field("objects", g.objects).field("bytes", g.bytes).end_object();
   }
-  Json objects = Json::array();
-  NamedRootHolders holders(m);
-  for (size_t i : largest_leaks(m, a, options.limit)) {
-    uint32_t v = a.set.nodes[i];
-    const Object& o = object_at(m, a, v);
-    Json j = {{"address", hex_address(o.addr)},
-              {"line", o.line},
-              {"type", type_name(symbols, o.type)},
-              {"size", static_cast<uint64_t>(o.size)},
-              {"kind", leak_kind_name(a.set.kinds[i])},
-              {"site", o.site.value == 0 ? Json(nullptr) : Json(symbols.site_label(o.site))},
-              {"refcount", o.refcount},
-              {"external", o.external()}};
-    if (a.set.kinds[i] == LeakKind::Retained) {
-      Json path = Json::array();
-      std::vector<uint32_t> nodes = retained_path(a.set, v);
-      for (uint32_t p : nodes) path.push_back(object_ref_json(object_at(m, a, p), symbols));
-      j["path"] = std::move(path);
-      if (!nodes.empty()) {
-        auto holds = holders.of(a.graph.slot(nodes.front()));
-        if (!holds.empty()) {
-          Json named = Json::array();
-          for (const RootHold& h : holds)
-            named.push_back({{"id", symbols.root_trace_id(h.root)}, {"name", m.root(h.root).name},
-                             {"references", h.references}});
-          j["path_named_roots"] = std::move(named);
-        }
+  w.end_array();
+  w.key("objects").begin_array();
+  for (const LeakObject& x : a.listed) {
+    w.begin_object();
+    object_fields(w, x.object, a.names);
+    state_fields(w, x.state, a.names);
+    w.field("kind", leak_kind_name(x.kind));
+    if (x.kind == LeakKind::Retained) {
+      w.key("path").begin_array();
+      for (const ObjectRef& step : x.path) object_json(w, step, a.names);
+      w.end_array();
+      if (!x.path_root.named_roots.empty()) {
+        w.key("path_named_roots").begin_array();
+        for (const NamedHold& h : x.path_root.named_roots)
+          w.begin_object().field("id", h.id).field("name", a.names[h.name]).field("references", h.references).end_object();
+        w.end_array();
       }
     }
-    objects.push_back(std::move(j));
+    w.end_object();
   }
-  Json doc = {{"schema", "refscope.leaks/1"},
-              {"trace", trace_json(replay.info())},
-              {"window", leak_window_json(options.window)},
-              {"by", group_by_names(options.by)},
-              {"totals",
-               {{"objects", a.set.total_objects()},
-                {"bytes", a.set.total_bytes()},
-                {"by_kind", by_kind},
-                {"bytes_by_kind", bytes_by_kind}}},
-              {"groups", std::move(groups)},
-              {"objects", std::move(objects)},
-              {"objects_listed", std::min<uint64_t>(options.limit == 0 ? a.set.nodes.size() : options.limit,
-                                                    a.set.nodes.size())},
-              {"anomalies", m.anomalies().total()}};
-  return doc;
+  w.end_array();
+  w.field("objects_listed", a.listed.size());
+  if (r.suppressions) {
+    w.key("suppressed").begin_object().field("objects", a.suppressed_objects).field("bytes", a.suppressed_bytes);
+    w.end_object().key("suppressions");
+    suppressions_json(w, *r.suppressions);
+  }
+  w.field("anomalies", r.trace.anomalies);
+  w.end_object().finish();
 }
 
-std::string leaks_text(const Replay& replay, const LeakAnalysis& a, const LeakReportOptions& options) {
-  const Model& m = replay.model();
-  const SymbolTable& symbols = replay.symbols();
-  std::string out;
-  out += fmt::format("Trace     {}\n", replay.info().name);
-  out += fmt::format("Window    {}\n", leak_window_text(options.window));
-  out += fmt::format("Leaked    {} objects, {} ({} bytes)\n", grouped(a.set.total_objects()),
-                     human_bytes(a.set.total_bytes()), grouped(a.set.total_bytes()));
+void leaks_text(const LeakReport& r, Output& out) {
+  const LeakAnalysis& a = r.leaks;
+  std::string s;
+  s += fmt::format("Trace     {}\n", printable(r.trace.name));
+  s += fmt::format("Window    {}\n", window_text(r.window));
+  s += fmt::format("Leaked    {} objects, {} ({} bytes)", grouped(a.total_objects()), human_bytes(a.total_bytes()),
+                   grouped(a.total_bytes()));
+  if (r.suppressions)
+    s += fmt::format("; {} more suppressed ({} bytes)", grouped(a.suppressed_objects), grouped(a.suppressed_bytes));
+  s += '\n';
   Table kinds({{"kind"}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
   for (size_t k = 0; k < kLeakKinds; ++k)
-    kinds.add({std::string(leak_kind_name(static_cast<LeakKind>(k))), grouped(a.set.objects[k]),
-               grouped(a.set.bytes[k])});
-  out += "\n" + kinds.text();
-  if (m.anomalies().total() > 0)
-    out += fmt::format("\n{} anomalies in the trace: the model is approximate there ('refscope summary' lists them)\n",
-                       grouped(m.anomalies().total()));
-  if (a.groups.empty()) return out;
+    kinds.add({std::string(leak_kind_name(static_cast<LeakKind>(k))), grouped(a.objects[k]), grouped(a.bytes[k])});
+  s += "\n" + kinds.text();
+  if (r.trace.anomalies > 0)
+    s += fmt::format("\n{} anomalies in the trace: the model is approximate there ('refscope summary' lists them)\n",
+                     grouped(r.trace.anomalies));
+  if (!a.groups.empty()) {
+    std::string by;
+    for (const std::string& d : group_by_names(r.by)) by += (by.empty() ? "" : ", ") + d;
+    s += fmt::format("\nGroups by {} and kind, largest first: {}\n", by, grouped(a.groups.size()));
+    Table groups(group_columns(r.by));
+    for (const LeakGroup& g : a.groups) {
+      auto row = group_cells(g.names, r.by);
+      row.push_back(grouped(g.objects));
+      row.push_back(grouped(g.bytes));
+      groups.add(std::move(row));
+    }
+    s += groups.text();
 
-  std::string by;
-  for (const std::string& d : group_by_names(options.by)) by += (by.empty() ? "" : ", ") + d;
-  out += fmt::format("\nGroups by {} and kind, largest first: {}\n", by, grouped(a.groups.size()));
-  Table groups(group_columns(options.by));
-  for (const LeakGroup& g : a.groups) {
-    auto row = group_cells(group_names(g.key, symbols), options.by);
-    row.push_back(grouped(g.objects));
-    row.push_back(grouped(g.bytes));
-    groups.add(std::move(row));
+    uint64_t window = a.total_objects();
+    s += fmt::format("\nObjects, largest first: {} of {}{}\n", grouped(a.listed.size()), grouped(window),
+                     a.listed.size() < window ? " (--limit 0 lists all)" : "");
+    Table objects({{"object"}, {"kind"}, {"type"}, {"bytes", Table::Align::Right}, {"site"}});
+    for (const LeakObject& x : a.listed)
+      objects.add({object_name(x.object.addr, x.object.line), std::string(leak_kind_name(x.kind)),
+                   a.names[x.object.type], grouped(x.object.size), a.names[x.object.site]});
+    s += objects.text();
+    bool header = false;
+    for (const LeakObject& x : a.listed) {
+      if (x.kind != LeakKind::Retained) continue;
+      if (!header) s += "\nRetained objects: shortest path from the older root that holds each\n";
+      header = true;
+      s += "  " + path_text(x, a.names) + "\n";
+    }
   }
-  out += groups.text();
-
-  auto listed = largest_leaks(m, a, options.limit);
-  out += fmt::format("\nObjects, largest first: {} of {}{}\n", grouped(listed.size()), grouped(a.set.nodes.size()),
-                     listed.size() < a.set.nodes.size() ? " (--limit 0 lists all)" : "");
-  Table objects({{"object"}, {"kind"}, {"type"}, {"bytes", Table::Align::Right}, {"site"}});
-  std::vector<std::string> paths;
-  for (size_t i : listed) {
-    const Object& o = object_at(m, a, a.set.nodes[i]);
-    objects.add({object_name(o.addr, o.line), std::string(leak_kind_name(a.set.kinds[i])), type_name(symbols, o.type),
-                 grouped(o.size), symbols.site_label(o.site)});
-  }
-  out += objects.text();
-  bool header = false;
-  NamedRootHolders holders(m);
-  for (size_t i : listed) {
-    if (a.set.kinds[i] != LeakKind::Retained) continue;
-    if (!header) out += "\nRetained objects: shortest path from the older root that holds each\n";
-    header = true;
-    out += "  " + path_text(m, symbols, a, retained_path(a.set, a.set.nodes[i]), holders) + "\n";
-  }
-  return out;
+  if (r.suppressions) s += suppressions_text(*r.suppressions, a.suppressed_objects, a.suppressed_bytes);
+  out.write(s);
 }
 
-std::string leaks_tsv(const Replay& replay, const LeakAnalysis& a, const LeakReportOptions& options) {
-  Table groups(group_columns(options.by));
-  for (const LeakGroup& g : a.groups) {
-    auto row = group_cells(group_names(g.key, replay.symbols()), options.by);
+void leaks_tsv(const LeakReport& r, Output& out) {
+  Table groups(group_columns(r.by));
+  for (const LeakGroup& g : r.leaks.groups) {
+    auto row = group_cells(g.names, r.by);
     row.push_back(std::to_string(g.objects));
     row.push_back(std::to_string(g.bytes));
     groups.add(std::move(row));
   }
-  return groups.tsv();
+  out.write(groups.tsv());
 }
 
 }  // namespace refscope

@@ -2,124 +2,113 @@
 
 #include <fmt/format.h>
 
-#include "refscope/analysis/named_roots.h"
-#include "refscope/analysis/type_totals.h"
+#include "refscope/report/format.h"
+#include "refscope/report/json_writer.h"
+#include "refscope/report/objects.h"
+#include "refscope/util/printable.h"
 
 namespace refscope {
 namespace {
 
 const char* refs_name(RefsMode m) { return m == RefsMode::Exact ? "exact" : "sampled"; }
 
-}  // namespace
-
-Json trace_json(const TraceInfo& info) {
-  Json metadata = Json::object();
-  for (const auto& [key, value] : info.metadata)
-    if (!metadata.contains(key)) metadata[key] = value;  // the first of repeated keys
-  return {{"path", info.path},
-          {"version", info.version},
-          {"refs", refs_name(info.refs)},
-          {"encoding", info.encoding},
-          {"truncated", info.truncated},
-          {"metadata", metadata}};
-}
-
-Json anomalies_json(const AnomalyLog& log) {
-  Json by_kind = Json::object();
-  for (size_t k = 0; k < kAnomalyKinds; ++k)
-    by_kind[std::string(anomaly_name(static_cast<AnomalyKind>(k)))] = log.count(static_cast<AnomalyKind>(k));
-  Json first = Json::array();
-  for (const Anomaly& a : log.first())
-    first.push_back({{"kind", anomaly_name(a.kind)},
-                     {"line", a.line},
-                     {"address", hex_address(a.addr)},
-                     {"message", describe(a)}});
-  return {{"total", log.total()}, {"by_kind", by_kind}, {"first", first}};
-}
-
-std::string anomalies_text(const AnomalyLog& log) {
-  std::string out = fmt::format("Anomalies: {}\n", grouped(log.total()));
-  if (log.total() == 0) return out;
+std::string anomalies_text(const AnomalySummary& a) {
+  std::string out = fmt::format("Anomalies: {}\n", grouped(a.total));
+  if (a.total == 0) return out;
   Table kinds({{"kind"}, {"count", Table::Align::Right}});
   for (size_t k = 0; k < kAnomalyKinds; ++k)
-    if (uint64_t n = log.count(static_cast<AnomalyKind>(k)))
-      kinds.add({std::string(anomaly_name(static_cast<AnomalyKind>(k))), grouped(n)});
+    if (a.by_kind[k]) kinds.add({std::string(anomaly_name(static_cast<AnomalyKind>(k))), grouped(a.by_kind[k])});
   out += kinds.text();
   Table first({{"line", Table::Align::Right}, {"kind"}, {"what happened"}});
-  for (const Anomaly& a : log.first())
-    first.add({std::to_string(a.line), std::string(anomaly_name(a.kind)), describe(a)});
-  out += fmt::format("\n{} listed ({} shown at most; --max-anomalies N):\n", log.first().size(), log.keep());
+  for (const AnomalyRow& row : a.first) first.add({std::to_string(row.line), std::string(anomaly_name(row.kind)), row.message});
+  out += fmt::format("\n{} listed ({} shown at most; --max-anomalies N):\n", a.first.size(), a.keep);
   out += first.text();
   return out;
 }
 
-Json summary_json(const Replay& replay, const SummaryReportOptions& options) {
-  const Model& m = replay.model();
-  const EventCounts& c = m.counts();
-  Json types = Json::array();
-  for (const TypeTotal& t : live_by_type(m, replay.symbols().type_count()))
-    types.push_back({{"type", replay.symbols().type_name(t.type)}, {"objects", t.objects}, {"bytes", t.bytes}});
-  Json markers = Json::array();
-  for (const MarkerRecord& mk : m.markers()) markers.push_back({{"label", mk.label}, {"line", mk.line}});
-  Json doc = {
-      {"schema", "refscope.summary/1"},
-      {"trace", trace_json(replay.info())},
-      {"at", options.at.empty() ? Json(nullptr) : Json(options.at)},
-      {"lines", m.last_line()},
-      {"events",
-       {{"alloc", c.alloc},
-        {"incref", c.incref},
-        {"decref", c.decref},
-        {"free", c.free},
-        {"refcount", c.refcount},
-        {"marker", c.marker},
-        {"gc", c.gc}}},
-      {"live", {{"objects", m.live_objects()}, {"bytes", m.live_bytes()}}},
-      {"peak",
-       {{"objects", m.peak_objects()},
-        {"bytes", m.peak_bytes()},
-        {"line", m.peak_bytes_line()},
-        {"objects_line", m.peak_objects_line()}}},
-      {"gc_frees", m.gc_frees()},
-      {"types", types},
-      {"markers", markers},
-      {"markers_total", c.marker},
-      {"anomalies", anomalies_json(m.anomalies())},
-  };
-  if (replay.info().version >= 2) {
-    doc["events"]["root_def"] = c.root_def;
-    doc["events"]["root_ref"] = c.root_ref;
-    doc["events"]["root_unref"] = c.root_unref;
-    Json roots = Json::array();
-    for (const RootTotal& t : named_root_totals(m))
-      roots.push_back({{"id", replay.symbols().root_trace_id(t.root)},
-                       {"name", m.root(t.root).name},
-                       {"objects", t.objects},
-                       {"references", t.references}});
-    doc["named_roots"] = std::move(roots);
+}  // namespace
+
+void summary_json(const SummaryResult& r, Output& out) {
+  JsonWriter w(out);
+  w.begin_object().field("schema", "refscope.summary/1");
+  w.key("trace");
+  trace_json(w, r.trace);
+  w.label_field("at", r.at.label).field("lines", r.lines);
+  const EventCounts& c = r.events;
+  w.key("events")
+      .begin_object()
+      .field("alloc", c.alloc)
+      .field("incref", c.incref)
+      .field("decref", c.decref)
+      .field("free", c.free)
+      .field("refcount", c.refcount)
+      .field("marker", c.marker)
+      .field("gc", c.gc);
+  bool v2 = r.trace.version >= 2;
+  if (v2) w.field("root_def", c.root_def).field("root_ref", c.root_ref).field("root_unref", c.root_unref);
+  w.end_object();
+  w.key("live").begin_object().field("objects", r.live_objects).field("bytes", r.live_bytes).end_object();
+  w.key("peak")
+      .begin_object()
+      .field("objects", r.peak_objects)
+      .field("bytes", r.peak_bytes)
+      .field("line", r.peak_bytes_line)
+      .field("objects_line", r.peak_objects_line)
+      .end_object();
+  w.field("gc_frees", r.gc_frees);
+  w.key("types").begin_array();
+  for (const TypeRow& t : r.types)
+    w.begin_object().field("type", t.type).field("objects", t.objects).field("bytes", t.bytes).end_object();
+  w.end_array();
+  w.key("markers").begin_array();
+  for (const MarkerRecord& m : r.markers) w.begin_object().field("label", m.label).field("line", m.line).end_object();
+  w.end_array();
+  w.field("markers_total", r.markers_total);
+  w.key("anomalies").begin_object().field("total", r.anomalies.total);
+  w.key("by_kind").begin_object();
+  for (size_t k = 0; k < kAnomalyKinds; ++k) w.field(anomaly_name(static_cast<AnomalyKind>(k)), r.anomalies.by_kind[k]);
+  w.end_object();
+  w.key("first").begin_array();
+  for (const AnomalyRow& a : r.anomalies.first)
+    w.begin_object()
+        .field("kind", anomaly_name(a.kind))
+        .field("line", a.line)
+        .field("address", hex_address(a.addr))
+        .field("message", a.message)
+        .end_object();
+  w.end_array().end_object();
+  if (v2) {
+    w.key("named_roots").begin_array();
+    for (const RootRow& root : r.named_roots)
+      w.begin_object()
+          .field("id", root.id)
+          .field("name", root.name)
+          .field("objects", root.objects)
+          .field("references", root.references)
+          .end_object();
+    w.end_array();
   }
-  return doc;
+  w.end_object().finish();
 }
 
-std::string summary_text(const Replay& replay, const SummaryReportOptions& options) {
-  const Model& m = replay.model();
-  const EventCounts& c = m.counts();
-  const TraceInfo& info = replay.info();
-  std::string out;
-  out += fmt::format("Trace     {}\n", info.name);
-  out += fmt::format("          format {}, {} references, {}, {} lines{}\n", info.version, refs_name(info.refs),
-                     info.encoding, grouped(m.last_line()), info.truncated ? ", cut short" : "");
-  if (!options.at.empty()) out += fmt::format("At        marker '{}' (line {})\n", options.at, options.at_line);
-  for (const auto& [key, value] : info.metadata)
-    if (key != "refs") out += fmt::format("          @ {} {}\n", key, value);
-  out += "\nRecords\n";
+void summary_text(const SummaryResult& r, Output& out) {
+  const TraceFacts& t = r.trace;
+  const EventCounts& c = r.events;
+  std::string s;
+  s += fmt::format("Trace     {}\n", printable(t.name));
+  s += fmt::format("          format {}, {} references, {}, {} lines{}\n", t.version, refs_name(t.refs), t.encoding,
+                   grouped(r.lines), t.truncated ? ", cut short" : "");
+  if (!r.at.label.empty()) s += fmt::format("At        marker '{}' (line {})\n", printable(r.at.label), r.at.line);
+  for (const auto& [key, value] : t.metadata)
+    if (key != "refs") s += fmt::format("          @ {} {}\n", printable(key), printable(value));
+  s += "\nRecords\n";
   std::vector<Table::Column> columns{{"alloc", Table::Align::Right},  {"incref", Table::Align::Right},
                                      {"decref", Table::Align::Right}, {"free", Table::Align::Right},
                                      {"refcount", Table::Align::Right}, {"marker", Table::Align::Right},
                                      {"gc", Table::Align::Right}};
   std::vector<std::string> row{grouped(c.alloc),    grouped(c.incref), grouped(c.decref), grouped(c.free),
                                grouped(c.refcount), grouped(c.marker), grouped(c.gc)};
-  bool v2 = info.version >= 2;
+  bool v2 = t.version >= 2;
   if (v2) {
     columns.insert(columns.end(), {{"root", Table::Align::Right},
                                    {"root-ref", Table::Align::Right},
@@ -128,63 +117,60 @@ std::string summary_text(const Replay& replay, const SummaryReportOptions& optio
   }
   Table records(std::move(columns));
   records.add(std::move(row));
-  out += records.text();
-  out += fmt::format("\nLive      {}, {} ({})\n", counted(m.live_objects(), "object", "objects"),
-                     human_bytes(m.live_bytes()), counted(m.live_bytes(), "byte", "bytes"));
-  out += fmt::format("Peak      {} (line {}), {} (line {})\n", counted(m.peak_objects(), "object", "objects"),
-                     m.peak_objects_line(), human_bytes(m.peak_bytes()), m.peak_bytes_line());
+  s += records.text();
+  s += fmt::format("\nLive      {}, {} ({})\n", counted(r.live_objects, "object", "objects"), human_bytes(r.live_bytes),
+                   counted(r.live_bytes, "byte", "bytes"));
+  s += fmt::format("Peak      {} (line {}), {} (line {})\n", counted(r.peak_objects, "object", "objects"),
+                   r.peak_objects_line, human_bytes(r.peak_bytes), r.peak_bytes_line);
   if (c.gc > 0)
-    out += fmt::format("Collector {} freed {}\n", counted(c.gc, "collection", "collections"),
-                       counted(m.gc_frees(), "object", "objects"));
-
-  auto types = live_by_type(m, replay.symbols().type_count());
-  if (!types.empty()) {
-    out += "\nLive objects by type\n";
-    Table t({{"type"}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
+    s += fmt::format("Collector {} freed {}\n", counted(c.gc, "collection", "collections"),
+                     counted(r.gc_frees, "object", "objects"));
+  if (!r.types.empty()) {
+    s += "\nLive objects by type\n";
+    Table table({{"type"}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
     size_t shown = 0;
     uint64_t rest_objects = 0, rest_bytes = 0;
-    for (const TypeTotal& tt : types) {
-      if (options.type_limit != 0 && shown >= options.type_limit) {
-        rest_objects += tt.objects;
-        rest_bytes += tt.bytes;
+    for (const TypeRow& row : r.types) {
+      if (r.type_rows != 0 && shown >= r.type_rows) {
+        rest_objects += row.objects;
+        rest_bytes += row.bytes;
         continue;
       }
-      t.add({replay.symbols().type_name(tt.type), grouped(tt.objects), grouped(tt.bytes)});
+      table.add({row.type, grouped(row.objects), grouped(row.bytes)});
       ++shown;
     }
     if (rest_objects > 0)
-      t.add({fmt::format("({} more types)", types.size() - shown), grouped(rest_objects), grouped(rest_bytes)});
-    out += t.text();
+      table.add({fmt::format("({} more types)", r.types.size() - shown), grouped(rest_objects), grouped(rest_bytes)});
+    s += table.text();
   }
   if (v2) {
-    auto roots = named_root_totals(m);
     uint64_t references = 0;
-    for (const RootTotal& t : roots) references += t.references;
-    uint64_t defined = m.root_slots() > 0 ? m.root_slots() - 1 : 0;
-    out += fmt::format("\nNamed roots: {} defined; {} {} {}\n", grouped(defined), grouped(roots.size()),
-                       roots.size() == 1 ? "holds" : "hold", counted(references, "reference", "references"));
-    if (!roots.empty()) {
-      Table t({{"root"}, {"objects", Table::Align::Right}, {"references", Table::Align::Right}});
+    for (const RootRow& root : r.named_roots) references += root.references;
+    s += fmt::format("\nNamed roots: {} defined; {} {} {}\n", grouped(r.roots_defined), grouped(r.named_roots.size()),
+                     r.named_roots.size() == 1 ? "holds" : "hold", counted(references, "reference", "references"));
+    if (!r.named_roots.empty()) {
+      Table table({{"root"}, {"objects", Table::Align::Right}, {"references", Table::Align::Right}});
       constexpr size_t kShown = 20;
-      for (size_t i = 0; i < roots.size() && i < kShown; ++i)
-        t.add({m.root(roots[i].root).name, grouped(roots[i].objects), grouped(roots[i].references)});
-      out += t.text();
-      if (roots.size() > kShown)
-        out += fmt::format("  ... {} more (--format json lists them)\n", grouped(roots.size() - kShown));
+      for (size_t i = 0; i < r.named_roots.size() && i < kShown; ++i)
+        table.add({r.named_roots[i].name, grouped(r.named_roots[i].objects), grouped(r.named_roots[i].references)});
+      s += table.text();
+      if (r.named_roots.size() > kShown)
+        s += fmt::format("  ... {} more (--format json lists them)\n", grouped(r.named_roots.size() - kShown));
     }
   }
-  if (c.marker > 0) {
-    out += fmt::format("\nMarkers: {}\n", grouped(c.marker));
-    Table t({{"line", Table::Align::Right}, {"label"}});
+  if (r.markers_total > 0) {
+    s += fmt::format("\nMarkers: {}\n", grouped(r.markers_total));
+    Table table({{"line", Table::Align::Right}, {"label"}});
     constexpr size_t kShown = 20;
-    const auto& markers = m.markers();
-    for (size_t i = 0; i < markers.size() && i < kShown; ++i) t.add({std::to_string(markers[i].line), markers[i].label});
-    out += t.text();
-    if (c.marker > kShown) out += fmt::format("  ... {} more (--format json lists them)\n", grouped(c.marker - kShown));
+    for (size_t i = 0; i < r.markers.size() && i < kShown; ++i)
+      table.add({std::to_string(r.markers[i].line), r.markers[i].label});
+    s += table.text();
+    if (r.markers_total > kShown)
+      s += fmt::format("  ... {} more (--format json lists them)\n", grouped(r.markers_total - kShown));
   }
-  out += "\n";
-  out += anomalies_text(m.anomalies());
-  return out;
+  s += "\n";
+  s += anomalies_text(r.anomalies);
+  out.write(s);
 }
 
 }  // namespace refscope

@@ -2,146 +2,123 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
-#include "refscope/analysis/named_roots.h"
 #include "refscope/report/dot_writer.h"
+#include "refscope/report/format.h"
+#include "refscope/report/json_writer.h"
+#include "refscope/report/objects.h"
+#include "refscope/util/printable.h"
 
 namespace refscope {
 namespace {
 
-Json step_json(const Object& o, const SymbolTable& s, bool root, const Model& m, std::span<const RootHold> holds) {
-  Json j = {{"address", hex_address(o.addr)}, {"type", s.type_name(o.type)}, {"line", o.line}, {"size", o.size}};
-  if (root) {
-    j["root"] = true;
-    if (o.immortal())
-      j["immortal"] = true;
-    else
-      j["external"] = o.external();
-    if (!holds.empty() && !o.immortal()) {
-      Json named = Json::array();
-      for (const RootHold& h : holds)
-        named.push_back({{"id", s.root_trace_id(h.root)}, {"name", m.root(h.root).name}, {"references", h.references}});
-      j["named_roots"] = std::move(named);
-    }
-  }
-  return j;
-}
-
-std::string describe(const Object& o, const SymbolTable& s) {
-  return fmt::format("{}  {}  {}  {}", object_name(o.addr, o.line), s.type_name(o.type), human_bytes(o.size),
-                     s.site_label(o.site));
-}
-
-std::string root_note(const Model& m, const Object& o, std::span<const RootHold> holds) {
-  return "root: " + root_description(m, o, holds);
-}
+std::string root_note(const RefState& s, const Names& names) { return "root: " + root_description(s, names); }
 
 }  // namespace
 
-Json why_json(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s) {
-  const Object& t = m.object(o.target);
-  NamedRootHolders holders(m);
-  Json target = step_json(t, s, false, m, {});
-  if (t.immortal())
-    target["immortal"] = true;
-  else
-    target["refcount"] = t.refcount;
-  if (!t.immortal()) target["external"] = t.external();
-  target["site"] = s.site_label(t.site);
-  Json paths = Json::array();
-  for (const auto& path : r.paths) {
-    Json p = Json::array();
-    for (size_t k = 0; k < path.size(); ++k)
-      p.push_back(step_json(m.object(g.slot(path[k])), s, k == 0, m, holders.of(g.slot(path[k]))));
-    paths.push_back(std::move(p));
-  }
-  return {{"schema", "refscope.why/1"},
-          {"at", o.at.empty() ? Json(nullptr) : Json(o.at)},
-          {"at_line", o.at_line},
-          {"target", target},
-          {"chosen_by", o.chosen_by},
-          {"reachable", !r.paths.empty()},
-          {"on_cycle", o.on_cycle},
-          {"roots_found", r.roots_found},
-          {"paths", paths}};
-}
-
-std::string why_text(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s) {
-  const Object& t = m.object(o.target);
-  NamedRootHolders holders(m);
-  std::string where = o.at.empty() ? fmt::format("at the end of the trace (line {})", o.at_line)
-                                   : fmt::format("at marker '{}' (line {})", o.at, o.at_line);
-  std::string out = fmt::format("Why is {} alive {}?\n", object_name(t.addr, t.line), where);
-  out += fmt::format("  {}\n", describe(t, s));
-  if (t.immortal())
-    out += "  immortal\n";
-  else
-    out += fmt::format("  refcount {}, of which {} external\n", t.refcount, t.external());
-  if (!o.chosen_by.empty()) out += fmt::format("  chosen as {}\n", o.chosen_by);
-  if (r.paths.empty()) {
-    out += o.on_cycle ? "\nNo root reaches it: it is on a garbage cycle ('refscope cycles' shows it).\n"
-                      : "\nNo root reaches it: it is garbage, held only by objects no root reaches "
-                        "('refscope cycles' shows what holds it).\n";
-    return out;
-  }
-  out += fmt::format("\n{} shortest {} from roots ({} {} found; --max-paths N):\n", r.paths.size(),
-                     r.paths.size() == 1 ? "path" : "paths", r.roots_found, r.roots_found == 1 ? "root" : "roots");
-  for (size_t i = 0; i < r.paths.size(); ++i) {
-    const auto& path = r.paths[i];
-    out += fmt::format("\npath {} ({} {}):\n", i + 1, path.size() - 1, path.size() == 2 ? "step" : "steps");
-    for (size_t k = 0; k < path.size(); ++k) {
-      const Object& x = m.object(g.slot(path[k]));
-      if (k == 0)
-        out += fmt::format("     {}  ({})\n", describe(x, s), root_note(m, x, holders.of(g.slot(path[k]))));
-      else
-        out += fmt::format("  -> {}\n", describe(x, s));
+void why_json(const WhyResult& r, Output& out) {
+  JsonWriter w(out);
+  w.begin_object().field("schema", "refscope.why/1").label_field("at", r.at.label).field("at_line", r.at.line);
+  w.key("target").begin_object();
+  object_fields(w, r.target, r.names);
+  state_fields(w, r.target_state, r.names);
+  w.end_object();
+  w.field("chosen_by", r.chosen_by)
+      .field("reachable", r.reachable())
+      .field("on_cycle", r.on_cycle)
+      .field("roots_found", r.roots_found);
+  w.key("paths").begin_array();
+  for (const OwnerPath& p : r.paths) {
+    w.begin_array();
+    for (size_t k = 0; k < p.steps.size(); ++k) {
+      w.begin_object();
+      object_fields(w, p.steps[k], r.names);
+      if (k == 0) {
+        w.field("root", true);
+        state_fields(w, p.root, r.names);
+      }
+      w.end_object();
     }
+    w.end_array();
   }
-  return out;
+  w.end_array().end_object().finish();
 }
 
-std::string why_dot(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s) {
-  std::string out = "digraph why {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n";
-  NamedRootHolders holders(m);
-  std::set<uint32_t> nodes;
-  std::set<std::pair<uint32_t, uint32_t>> edges;
-  for (const auto& path : r.paths) {
-    nodes.insert(path.begin(), path.end());
-    for (size_t k = 0; k + 1 < path.size(); ++k) edges.emplace(path[k], path[k + 1]);
+void why_text(const WhyResult& r, Output& out) {
+  const ObjectRef& t = r.target;
+  std::string s = fmt::format("Why is {} alive {}?\n", object_name(t.addr, t.line), point_text(r.at));
+  s += fmt::format("  {}\n", object_text(t, r.names));
+  if (r.target_state.immortal)
+    s += "  immortal\n";
+  else
+    s += fmt::format("  refcount {}, of which {} external\n", r.target_state.refcount, r.target_state.external);
+  if (!r.chosen_by.empty()) s += fmt::format("  chosen as {}\n", printable(r.chosen_by));
+  if (r.paths.empty()) {
+    s += r.on_cycle ? "\nNo root reaches it: it is on a garbage cycle ('refscope cycles' shows it).\n"
+                    : "\nNo root reaches it: it is garbage, held only by objects no root reaches "
+                      "('refscope cycles' shows what holds it).\n";
+    out.write(s);
+    return;
   }
-  uint32_t target = g.node(o.target);
-  nodes.insert(target);
-  for (uint32_t v : nodes) {
-    const Object& x = m.object(g.slot(v));
-    std::string label = fmt::format("{}\n{}\n{}", object_name(x.addr, x.line), s.type_name(x.type),
-                                    human_bytes(x.size));
+  s += fmt::format("\n{} shortest {} from roots ({} {} found; --max-paths N):\n", r.paths.size(),
+                   r.paths.size() == 1 ? "path" : "paths", r.roots_found, r.roots_found == 1 ? "root" : "roots");
+  out.write(s);
+  for (size_t i = 0; i < r.paths.size(); ++i) {
+    const OwnerPath& p = r.paths[i];
+    s = fmt::format("\npath {} ({} {}):\n", i + 1, p.steps.size() - 1, p.steps.size() == 2 ? "step" : "steps");
+    for (size_t k = 0; k < p.steps.size(); ++k) {
+      if (k == 0)
+        s += fmt::format("     {}  ({})\n", object_text(p.steps[k], r.names), root_note(p.root, r.names));
+      else
+        s += fmt::format("  -> {}\n", object_text(p.steps[k], r.names));
+    }
+    out.write(s);
+  }
+}
+
+void why_dot(const WhyResult& r, Output& out) {
+  out.write("digraph why {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+  using Key = std::pair<uint64_t, uint64_t>;  // address, line
+  auto key = [](const ObjectRef& o) { return Key{o.addr, o.line}; };
+  struct Node {
+    const ObjectRef* object;
+    const RefState* root = nullptr;  // set for the first object of a path
+  };
+  std::map<Key, Node> nodes;
+  std::set<std::pair<Key, Key>> edges;
+  for (const OwnerPath& p : r.paths) {
+    for (const ObjectRef& o : p.steps) nodes.try_emplace(key(o), Node{&o});
+    nodes.at(key(p.steps.front())).root = &p.root;
+    for (size_t k = 0; k + 1 < p.steps.size(); ++k) edges.emplace(key(p.steps[k]), key(p.steps[k + 1]));
+  }
+  nodes.try_emplace(key(r.target), Node{&r.target});
+  for (const auto& [k, node] : nodes) {
+    const ObjectRef& x = *node.object;
+    std::string label = fmt::format("{}\n{}\n{}", object_name(x.addr, x.line), r.names[x.type], human_bytes(x.size));
     std::string extra;
-    bool root = g.is_root(v) && !r.paths.empty();
-    if (root) label += "\n" + root_note(m, x, holders.of(g.slot(v)));
-    if (v == target) extra = ", style=bold";
-    else if (root) extra = ", style=filled, fillcolor=lightgrey";
-    out += dot_node(x.addr, x.line, label, extra);
+    if (node.root) label += "\n" + root_note(*node.root, r.names);
+    if (k == key(r.target))
+      extra = ", style=bold";
+    else if (node.root)
+      extra = ", style=filled, fillcolor=lightgrey";
+    out.write(dot_node(x.addr, x.line, label, extra));
   }
-  for (auto [a, b] : edges) {
-    const Object &x = m.object(g.slot(a)), &y = m.object(g.slot(b));
-    out += dot_edge(x.addr, x.line, y.addr, y.line);
-  }
+  for (const auto& [a, b] : edges) out.write(dot_edge(a.first, a.second, b.first, b.second));
   // Named roots (format 2) as nodes of their own, pointing at the path starts they hold.
-  std::set<std::pair<uint32_t, uint32_t>> root_edges;  // root index, node
-  for (const auto& path : r.paths)
-    for (const RootHold& h : holders.of(g.slot(path.front()))) root_edges.emplace(h.root.value, path.front());
+  std::map<std::pair<uint32_t, Key>, const NamedHold*> root_edges;  // by the root's order, then the object
+  for (const OwnerPath& p : r.paths)
+    for (const NamedHold& h : p.root.named_roots) root_edges.try_emplace({h.order, key(p.steps.front())}, &h);
   std::set<uint32_t> roots_drawn;
-  for (auto [root, v] : root_edges) {
-    std::string id = dot_quote(fmt::format("root {}", s.root_trace_id(RootIdx(root))));
-    if (roots_drawn.insert(root).second)
-      out += fmt::format("  {} [label={}, shape=ellipse, style=filled, fillcolor=lightgrey];\n", id,
-                         dot_quote("named root\n" + m.root(RootIdx(root)).name));
-    const Object& x = m.object(g.slot(v));
-    out += fmt::format("  {} -> {};\n", id, dot_quote(object_name(x.addr, x.line)));
+  for (const auto& [where, h] : root_edges) {
+    std::string id = dot_quote(fmt::format("root {}", h->id));
+    if (roots_drawn.insert(h->order).second)
+      out.write(fmt::format("  {} [label={}, shape=ellipse, style=filled, fillcolor=lightgrey];\n", id,
+                            dot_quote("named root\n" + r.names[h->name])));
+    out.write(fmt::format("  {} -> {};\n", id, dot_quote(object_name(where.second.first, where.second.second))));
   }
-  out += "}\n";
-  return out;
+  out.write("}\n");
 }
 
 }  // namespace refscope

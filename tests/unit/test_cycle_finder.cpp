@@ -118,7 +118,9 @@ TEST(CollectedCycles, ACollectionThatClearsAndFreesACycle) {
   // Given g1 <-> g2 holding a dict, all creators' references dropped, then collected as CPython does: tp_clear on
   // g1 drops its references, the dict and g2 go, and g2's free releases g1
   ModelDriver d;
-  CollectedCycles cc(d.model, 10);
+  SymbolTable symbols;
+  Namer namer(symbols);
+  CollectedCycles cc(d.model, namer, 10);
   d.model.set_observer(&cc);
   d.A(0x110, 48);
   d.A(0x120, 48);
@@ -159,7 +161,9 @@ TEST(CollectedCycles, SampledTraceFreesWithoutDecrefsStillShowTheCycle) {
   // In a sampled trace the collector's frees come without D records: the references between the freed objects
   // are those of the last checkpoint, stale in the model by the time the second object is freed.
   ModelDriver d(RefsMode::Sampled);
-  CollectedCycles cc(d.model, 10);
+  SymbolTable symbols;
+  Namer namer(symbols);
+  CollectedCycles cc(d.model, namer, 10);
   d.model.set_observer(&cc);
   d.A(0x10, 16);
   d.A(0x20, 16);
@@ -184,7 +188,9 @@ TEST(CollectedCycles, SampledTraceFreesWithoutDecrefsStillShowTheCycle) {
 
 TEST(CollectedCycles, KeepsDetailsOfTheFirstNButCountsAll) {
   ModelDriver d;
-  CollectedCycles cc(d.model, 1);
+  SymbolTable symbols;
+  Namer namer(symbols);
+  CollectedCycles cc(d.model, namer, 1);
   d.model.set_observer(&cc);
   for (uint64_t round = 0; round < 3; ++round) {
     uint64_t a = 0x1000 + round * 0x100, b = a + 0x10;

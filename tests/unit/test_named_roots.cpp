@@ -5,6 +5,7 @@
 #include "refscope/analysis/leak_classifier.h"
 #include "refscope/analysis/named_roots.h"
 #include "refscope/analysis/why_paths.h"
+#include "refscope/report/objects.h"
 #include "test_model_support.h"
 
 namespace refscope::testing {
@@ -136,7 +137,7 @@ TEST(NamedRootWhy, AnObjectHeldByARootEndsTheChainAndNamesTheRoot) {
   const Model& m = *r.model;
   Graph g = Graph::from_model(m);
   uint32_t n10 = g.node(m.find(0x10)), n20 = g.node(m.find(0x20));
-  WhyResult w = why_paths(g.reversed(), n20, 0, [&](uint32_t v) {
+  OwnerPaths w = why_paths(g.reversed(), n20, 0, [&](uint32_t v) {
     const Object& o = m.object(g.slot(v));
     return std::pair<uint64_t, uint64_t>{o.addr, o.line};
   });
@@ -144,9 +145,13 @@ TEST(NamedRootWhy, AnObjectHeldByARootEndsTheChainAndNamesTheRoot) {
   EXPECT_EQ(w.paths[0], (std::vector<uint32_t>{n20}));
   EXPECT_EQ(w.paths[1], (std::vector<uint32_t>{n10, n20}));
   NamedRootHolders holders(m);
-  EXPECT_EQ(root_description(m, at(r, 0x10), holders.of(m.find(0x10))),
-            "held by frame main at app.py:3 (2 references), 1 external reference");
-  EXPECT_EQ(root_description(m, at(r, 0x20), holders.of(m.find(0x20))), "held by sys.modules, 1 external reference");
+  Namer namer(r.reader->symbols());
+  RefState s10 = namer.state(m, holders, m.find(0x10)), s20 = namer.state(m, holders, m.find(0x20));
+  Names names = namer.take();
+  EXPECT_EQ(root_description(s10, names), "held by frame main at app.py:3 (2 references), 1 external reference");
+  EXPECT_EQ(root_description(s20, names), "held by sys.modules, 1 external reference");
+  ASSERT_EQ(s10.named_roots.size(), 1u);
+  EXPECT_EQ(s10.named_roots[0].id, 1u);
   auto totals = named_root_totals(m);
   ASSERT_EQ(totals.size(), 2u);
   EXPECT_EQ(m.root(totals[0].root).name, "frame main at app.py:3");

@@ -36,7 +36,10 @@ TEST(Sharing, FiguresOfASmallHeap) {
   d.A(0x40, 5, 3);
   d.R_immortal(0x40);
   // When sharing is analysed
-  SharingResult r = analyse_sharing(d.model, {});
+  SymbolTable symbols;
+  uint64_t previous = 0;
+  for (uint32_t t = 1; t <= 3; ++t) symbols.define_type(t, "t" + std::to_string(t), t, previous);
+  SharingResult r = analyse_sharing(d.model, symbols, {});
   // Then x (refcount 3: two from the list, one outside) is the only shared object; it has one owner
   EXPECT_EQ(r.live_objects, 4u);
   EXPECT_EQ(r.live_bytes, 135u);
@@ -44,19 +47,19 @@ TEST(Sharing, FiguresOfASmallHeap) {
   EXPECT_EQ(r.immortal_objects, 1u);
   ASSERT_EQ(r.objects.size(), 2u);  // x, then the immortal
   const Object& x = d.obj(0x20);
-  EXPECT_EQ(&d.model.object(r.objects[0].slot), &x);
+  EXPECT_EQ(r.objects[0].object.addr, x.addr);
   EXPECT_EQ(r.objects[0].owners, 1u);
   EXPECT_EQ(x.external(), 1u);
   ASSERT_EQ(r.by_type.size(), 1u);
   EXPECT_EQ(r.by_type[0].references, 3u);
   ASSERT_EQ(r.histogram.back().label, "immortal");
   // By retained size: the list retains y but not x (x is a root of its own: held from outside)
-  r = analyse_sharing(d.model, {0, SharingSort::Retained});
+  r = analyse_sharing(d.model, symbols, {0, SharingSort::Retained});
   ASSERT_EQ(r.objects.size(), 4u);
   EXPECT_EQ(r.objects[0].retained, 120u);
   uint64_t top = 0;
   for (const SharedObject& o : r.objects)
-    if (o.slot == d.model.find(0x10) || o.slot == d.model.find(0x20) || o.slot == d.model.find(0x40)) top += o.retained;
+    if (o.object.addr == 0x10 || o.object.addr == 0x20 || o.object.addr == 0x40) top += o.retained;
   EXPECT_EQ(top, r.live_bytes);
 }
 

@@ -14,7 +14,7 @@ TEST(WhyPaths, ShortestFromEachRootStoppingAtRoots) {
   Edges e{{0, 2}, {2, 3}, {3, 5}, {1, 4}, {4, 5}, {1, 0}};
   Graph g = Graph::from_edges(6, e, {1, 1, 0, 0, 0, 0});
   Graph owners = g.reversed();
-  WhyResult r = why_paths(owners, 5, 0, key);
+  OwnerPaths r = why_paths(owners, 5, 0, key);
   ASSERT_EQ(r.paths.size(), 2u);
   EXPECT_EQ(r.paths[0], (std::vector<uint32_t>{1, 4, 5}));
   EXPECT_EQ(r.paths[1], (std::vector<uint32_t>{0, 2, 3, 5}));
@@ -26,7 +26,7 @@ TEST(WhyPaths, ShortestFromEachRootStoppingAtRoots) {
 TEST(WhyPaths, TiesAtOneDistanceGoByAddress) {
   Edges e{{0, 3}, {1, 3}, {2, 3}};
   Graph g = Graph::from_edges(4, e, {1, 1, 1, 0});
-  WhyResult r = why_paths(g.reversed(), 3, 2, key);
+  OwnerPaths r = why_paths(g.reversed(), 3, 2, key);
   ASSERT_EQ(r.paths.size(), 2u);
   EXPECT_EQ(r.paths[0].front(), 2u);  // lowest address
   EXPECT_EQ(r.paths[1].front(), 1u);
@@ -35,7 +35,7 @@ TEST(WhyPaths, TiesAtOneDistanceGoByAddress) {
 TEST(WhyPaths, ARootTargetAndAnUnreachableOne) {
   Edges e{{0, 1}, {2, 3}, {3, 2}};
   Graph g = Graph::from_edges(4, e, {1, 0, 0, 0});
-  WhyResult r = why_paths(g.reversed(), 0, 5, key);
+  OwnerPaths r = why_paths(g.reversed(), 0, 5, key);
   ASSERT_EQ(r.paths.size(), 1u);
   EXPECT_EQ(r.paths[0], (std::vector<uint32_t>{0}));
   r = why_paths(g.reversed(), 3, 5, key);

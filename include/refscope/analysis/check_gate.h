@@ -25,29 +25,12 @@ struct GateLimits {
   std::optional<uint64_t> max_objects, max_bytes;
 };
 
-// Leak groups at one point, named, with suppressed objects left out.
-struct GroupSample {
-  GroupNames names;
-  LeakKind kind = LeakKind::Unowned;
-  uint64_t objects = 0, bytes = 0;
-  uint64_t first_addr = 0, first_line = 0;
-};
-struct PointSample {
-  uint64_t line = 0;
-  std::map<std::string, GroupSample> groups;  // by group_identity
-  std::array<uint64_t, kLeakKinds> objects{}, bytes{};  // not suppressed, per kind
-  uint64_t suppressed_objects = 0, suppressed_bytes = 0;
-};
-// Classifies the model's window and groups it; `suppressions` (may be null) count what they match.
-PointSample sample_leaks(const Model& model, const SymbolTable& symbols, uint64_t from_line, GroupBy by,
-                         SuppressionList* suppressions);
-
 struct BaselineEntry {
   uint64_t objects = 0, bytes = 0;
 };
 
 struct GateGroup {
-  GroupSample sample;             // at P (under --repeat: at the last iteration)
+  LeakGroup sample;               // at P (under --repeat: at the last iteration); 0 objects if gone by then
   uint64_t measured_objects = 0;  // at P, or the growth after the warm-up under --repeat
   int64_t measured_bytes = 0;
   std::vector<int64_t> growth;        // --repeat: objects added in each iteration (warm-up included)
@@ -60,7 +43,7 @@ struct GateGroup {
 };
 
 struct GateResult {
-  std::vector<GateGroup> groups;  // by counted bytes, measured bytes, objects, then address
+  std::vector<GateGroup> groups;  // by counted bytes, measured bytes, bytes, objects, then lowest address, line
   uint64_t counted_objects = 0, counted_bytes = 0;
   size_t counted_groups = 0;
   bool pass = true;
@@ -68,15 +51,35 @@ struct GateResult {
 };
 
 struct GateInput {
-  std::vector<PointSample> points;  // one (P), or under --repeat the window start and each iteration's end
-  size_t warmup = 0;                // --repeat only
+  // The leaks at P, or under --repeat at the window start and at the end of each iteration (analyse_leaks).
+  const std::vector<LeakAnalysis>* points = nullptr;
+  size_t warmup = 0;  // --repeat only
   bool repeat = false;
-  const std::map<std::string, BaselineEntry>* baseline = nullptr;
+  const std::map<std::string, BaselineEntry>* baseline = nullptr;  // by group identity
 };
 
 GateResult evaluate_gate(const GateInput& in, const GateLimits& limits);
 
-std::string kinds_list(const std::array<bool, kLeakKinds>& kinds);  // "unowned,cyclic"
+std::string kinds_list(const std::array<bool, kLeakKinds>& kinds);       // "unowned,cyclic"
 std::array<bool, kLeakKinds> parse_kinds_list(const std::string& text);  // throws UsageError
+
+// The result of `refscope check`: the gate's settings and inputs, the leaks at P and the verdict.
+struct CheckResult {
+  TraceFacts trace;
+  Window window;
+  std::vector<std::string> by;
+  GateLimits limits;
+  uint64_t line = 0;  // P (under --repeat: the last iteration's end)
+  std::array<uint64_t, kLeakKinds> leaked_objects{}, leaked_bytes{};  // at P, not suppressed
+  uint64_t suppressed_objects = 0, suppressed_bytes = 0;
+  std::vector<Suppression> suppressions;  // every line given, with what it suppressed at P
+  GateResult gate;
+  std::string baseline_file;  // empty: none
+  size_t baseline_groups = 0;
+  std::string written_baseline;  // --write-baseline, empty: none
+  std::string repeat_label;      // empty: no --repeat
+  size_t warmup = 0;
+  std::vector<uint64_t> iteration_lines;  // the line of each LABEL marker
+};
 
 }  // namespace refscope

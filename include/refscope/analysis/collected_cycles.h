@@ -11,7 +11,8 @@
 // collected cycles. References taken inside the bracket (a finalizer's) are not seen: the model offers no hook
 // for them, and the collector does not take any.
 //
-// Memory: what one bracket frees, plus the details of the first `keep` cycles; every cycle is counted.
+// Memory: what one bracket frees, plus the details of the first `keep` cycles; every cycle is counted. The bytes
+// of all the collected cycles add up over the whole trace: a sum beyond 2^64 - 1 throws FigureOverflow.
 #include <cstdint>
 #include <vector>
 
@@ -20,9 +21,21 @@
 
 namespace refscope {
 
+// What the collector freed before the point: the first cycles in detail, every one counted.
+struct CollectedSummary {
+  std::vector<CycleDetail> kept;  // in the order collected (within a collection, largest first)
+  size_t keep = 0;
+  uint64_t cycles = 0;
+  uint64_t objects = 0;  // on the cycles and held by them
+  uint64_t bytes = 0;
+  uint64_t collections = 0;  // brackets seen (G records)
+  uint64_t collections_with_cycles = 0;
+};
+
 class CollectedCycles : public ModelObserver {
  public:
-  CollectedCycles(const Model& model, size_t keep) : model_(model), keep_(keep) {}
+  // Objects are named with `namer` as they are freed, when their names are known.
+  CollectedCycles(const Model& model, Namer& namer, size_t keep) : model_(model), namer_(namer) { s_.keep = keep; }
 
   void on_gc_start(const Event& ev) override;
   void on_gc_end(const Event& ev) override;
@@ -31,18 +44,19 @@ class CollectedCycles : public ModelObserver {
   // Ends a collection still open where the analysis stops, so that what it freed so far counts.
   void finish();
 
-  // The first `keep` cycles, in the order they were collected (within a collection, largest first).
-  const std::vector<CycleDetail>& kept() const { return kept_; }
-  size_t keep() const { return keep_; }
-  uint64_t cycles() const { return cycles_; }
-  uint64_t objects() const { return objects_; }  // on the cycles and held by them
-  uint64_t bytes() const { return bytes_; }
-  uint64_t collections() const { return collections_; }  // brackets seen (G records)
-  uint64_t collections_with_cycles() const { return collections_with_cycles_; }
+  const std::vector<CycleDetail>& kept() const { return s_.kept; }
+  size_t keep() const { return s_.keep; }
+  uint64_t cycles() const { return s_.cycles; }
+  uint64_t objects() const { return s_.objects; }
+  uint64_t bytes() const { return s_.bytes; }
+  uint64_t collections() const { return s_.collections; }
+  uint64_t collections_with_cycles() const { return s_.collections_with_cycles; }
+  // The summary so far; the kept cycles move out.
+  CollectedSummary take() { return std::move(s_); }
 
  private:
   struct Freed {
-    CycleObject object;
+    ObjectRef object;
     uint32_t slot, gen;
   };
   struct Ref {
@@ -51,13 +65,12 @@ class CollectedCycles : public ModelObserver {
   void close_bracket();
 
   const Model& model_;
-  size_t keep_;
+  Namer& namer_;
+  CollectedSummary s_;
   bool open_ = false;
   uint64_t gc_line_ = 0, generation_ = 0;
   std::vector<Freed> freed_;
   std::vector<Ref> refs_;
-  std::vector<CycleDetail> kept_;
-  uint64_t cycles_ = 0, objects_ = 0, bytes_ = 0, collections_ = 0, collections_with_cycles_ = 0;
 };
 
 }  // namespace refscope

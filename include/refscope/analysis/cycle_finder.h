@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "refscope/analysis/graph.h"
+#include "refscope/analysis/result.h"
 #include "refscope/util/ids.h"
 
 namespace refscope {
@@ -60,17 +61,10 @@ CycleSet find_cycles(const Graph& g, const std::vector<uint8_t>& include, const 
 std::vector<std::pair<uint32_t, uint32_t>> group_edges(const Graph& g, const CycleGroup& group);
 
 // One cycle as a report shows it, independent of any graph or model (a collected cycle outlives its objects).
-struct CycleObject {
-  uint64_t addr = 0;
-  uint64_t line = 0;
-  uint64_t size = 0;
-  TypeIdx type;
-  StackIdx site;
-};
 struct CycleDetail {
-  std::vector<CycleObject> objects;  // the members, by address then line
-  std::vector<uint32_t> path;        // a closed path, as indices into objects
-  std::vector<CycleObject> held;     // the acyclic objects it holds, by address then line
+  std::vector<ObjectRef> objects;  // the members, by address then line
+  std::vector<uint32_t> path;      // a closed path, as indices into objects
+  std::vector<ObjectRef> held;     // the acyclic objects it holds, by address then line
   // Owner -> target pairs between members and held objects; an index i < objects.size() names objects[i], any
   // other held[i - objects.size()].
   std::vector<std::pair<uint32_t, uint32_t>> edges;
@@ -78,9 +72,12 @@ struct CycleDetail {
   uint64_t held_bytes = 0;
   uint64_t gc_line = 0;     // collected cycles: the line of the G record that opened the collection
   uint64_t generation = 0;  // collected cycles: the generation collected
+
+  // The object an edge end names.
+  const ObjectRef& at(uint32_t i) const { return i < objects.size() ? objects[i] : held[i - objects.size()]; }
 };
 
 CycleDetail describe_cycle(const Graph& g, const CycleGroup& group,
-                           const std::function<CycleObject(uint32_t node)>& object);
+                           const std::function<ObjectRef(uint32_t node)>& object);
 
 }  // namespace refscope

@@ -50,4 +50,20 @@ struct Growth {
 // `same_trace`: B was counted in the same replay after A, with added_after = A's line.
 Growth compare_live(const LiveCounts& a, const LiveCounts& b, bool same_trace);
 
+// One side of a comparison.
+struct DiffPoint {
+  std::string trace;  // as given
+  std::string point;  // marker text, empty: beginning (A) or end (B)
+  uint64_t line = 0;
+  bool beginning = false;  // A without --from: the trace's beginning, nothing live
+};
+
+// The result of `refscope diff`.
+struct DiffResult {
+  DiffPoint a, b;
+  bool same_trace = true;
+  Growth growth;
+  size_t limit = 20;  // rows per table in text (0 = all); JSON and TSV list all
+};
+
 }  // namespace refscope

@@ -43,10 +43,6 @@ struct LeakSet {
   // Per graph node: the node the search from the older roots reached it from (Graph::kNone for an older root
   // itself and for nodes it did not reach). Following it from a retained object ends at the older root.
   std::vector<uint32_t> parent;
-  std::array<uint64_t, kLeakKinds> objects{};  // per kind
-  std::array<uint64_t, kLeakKinds> bytes{};
-  uint64_t total_objects() const { return objects[0] + objects[1] + objects[2] + objects[3]; }
-  uint64_t total_bytes() const { return bytes[0] + bytes[1] + bytes[2] + bytes[3]; }
 };
 
 LeakSet classify_leaks(const Model& model, const Graph& graph, uint64_t from_line);

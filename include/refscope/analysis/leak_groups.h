@@ -40,19 +40,26 @@ struct LeakGroupKey {
   bool operator==(const LeakGroupKey&) const = default;
 };
 
+// The strings naming a group, for reports and baselines.
+struct GroupNames {
+  std::optional<std::string> type, site;
+  std::optional<std::vector<std::string>> stack;  // innermost frame first
+  std::string kind;
+};
+
 struct LeakGroup {
   LeakGroupKey key;
   uint64_t objects = 0;
   uint64_t bytes = 0;
   uint64_t first_addr = UINT64_MAX, first_line = 0;  // the group's lowest address (then line): ties in sorting
-  std::string id;  // the group's name as one string (see group_identity); filled by name_groups
+  GroupNames names;  // filled by whoever names the groups (group_names)
+  std::string id;    // the names as one string (group_identity)
 };
 
 // Gathers objects into groups. Objects are added one at a time so that callers can filter (suppressions).
 class LeakGrouper {
  public:
   LeakGrouper(GroupBy by, const SiteCanon& canon) : by_(by), canon_(&canon) {}
-  LeakGroupKey key_of(const Object& o, LeakKind kind) const;
   void add(const Object& o, LeakKind kind);
   // Sorted by bytes, then objects, descending; ties by lowest address, then line.
   std::vector<LeakGroup> take();
@@ -61,6 +68,7 @@ class LeakGrouper {
   struct KeyHash {
     size_t operator()(const LeakGroupKey& k) const noexcept;
   };
+  LeakGroupKey key_of(const Object& o, LeakKind kind) const;
   GroupBy by_;
   const SiteCanon* canon_;
   std::vector<LeakGroup> groups_;
@@ -70,12 +78,6 @@ class LeakGrouper {
 
 void sort_leak_groups(std::vector<LeakGroup>& groups);
 
-// The strings naming a group, for reports and baselines.
-struct GroupNames {
-  std::optional<std::string> type, site;
-  std::optional<std::vector<std::string>> stack;  // innermost frame first
-  std::string kind;
-};
 GroupNames group_names(const LeakGroupKey& key, const SymbolTable& symbols);
 // One string that identifies a group across traces: kind, type, site and stack joined.
 std::string group_identity(const GroupNames& names);

@@ -1,7 +1,8 @@
 #pragma once
-// Which named roots (trace format 2) hold each object, for the reports that show where a path starts or why an
+// Which named roots (trace format 2) hold each object, for the results that show where a path starts or why an
 // object is a root: `why`, the retained paths of `leaks`, `sharing` and their dot output name the holder
-// ("held by sys.modules") rather than an address.
+// ("held by sys.modules") rather than an address. Results carry the holds as RefState::named_roots
+// (result.h); reports write them (report/objects.h).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -39,12 +40,5 @@ struct RootTotal {
   uint64_t objects = 0, references = 0;
 };
 std::vector<RootTotal> named_root_totals(const Model& model);
-
-// "held by sys.modules", "held by builtins (2 references)": one entry per root, in root order.
-std::vector<std::string> root_hold_texts(const Model& model, std::span<const RootHold> holds);
-
-// Why an object is a root, for people: "immortal", or its named roots and external references joined by ", "
-// ("held by frame main at app.py:12, 1 external reference"). Empty for an object that is no root.
-std::string root_description(const Model& model, const Object& o, std::span<const RootHold> holds);
 
 }  // namespace refscope

@@ -1,5 +1,5 @@
 #pragma once
-// Live objects and bytes per type: the first table of `summary`, and a building block for growth reports.
+// Live objects and bytes per type: the type table of `summary`, and the per-type invariant of the model tests.
 #include <cstdint>
 #include <vector>
 

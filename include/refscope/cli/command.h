@@ -1,7 +1,8 @@
 #pragma once
 // How a subcommand plugs into the command line: each command lives in its own file src/cli/cmd_NAME.cpp and
 // defines one `add_NAME_command`, which declares its options on `app` and, when the user picks it, stores in
-// `selected` the function that runs it. app.cpp calls them all; main() only maps the result to an exit status.
+// `selected` the function that runs it. app.cpp calls them all, runs the one chosen and maps how it ended to the
+// exit status; main() only calls run().
 #include <CLI/CLI.hpp>
 #include <functional>
 

@@ -165,6 +165,10 @@ class Model {
   const std::vector<MarkerRecord>& markers() const { return markers_; }  // the first keep_markers
   bool gc_open() const { return gc_open_; }
   uint64_t gc_frees() const { return gc_frees_; }  // frees inside G..g brackets
+  // Live bytes may not pass kMaxLiveBytes (2^63 - 1), so that every sum over live objects, and every difference of
+  // two, is exact in 64 bits. A trace that goes beyond cannot be right; the line where it first did, or 0.
+  static constexpr uint64_t kMaxLiveBytes = INT64_MAX;
+  uint64_t bytes_overflow_line() const { return bytes_overflow_line_; }
   size_t memory_bytes() const;
 
  private:
@@ -211,6 +215,7 @@ class Model {
   uint64_t last_line_ = 0;
   bool gc_open_ = false;
   uint64_t gc_frees_ = 0;
+  uint64_t bytes_overflow_line_ = 0;
 };
 
 }  // namespace refscope

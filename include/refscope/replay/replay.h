@@ -30,7 +30,8 @@ class Replay {
   ~Replay();
 
   // Applies records up to and including the marker `p` names and returns that marker's line. Throws UsageError
-  // when the trace has no such marker, or when it was passed already (it came before an earlier point).
+  // when the trace has no such marker, or when it was passed already (it came before an earlier point). Both
+  // advances throw TraceError when the live bytes went beyond Model::kMaxLiveBytes on the way.
   uint64_t advance_to(const PointSpec& p);
   // Applies every remaining record; returns the last line.
   uint64_t advance_to_end();
@@ -51,6 +52,8 @@ class Replay {
   bool next_batch();
   void show_progress();
   void literal_prescan();
+  // Throws TraceError when the model's figures went beyond what 64 bits count (Model::bytes_overflow_line).
+  void check_figures() const;
 
   // Records are applied a batch at a time (EventPipe). The cache lines a record will touch are fetched ahead of
   // it in three steps (Model::prefetch, resolve, prefetch_edges): kAhead records before it is applied, then half

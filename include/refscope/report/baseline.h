@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "refscope/analysis/check_gate.h"
-#include "refscope/report/format.h"
+#include "refscope/report/output.h"
 
 namespace refscope {
 
@@ -21,8 +21,7 @@ struct Baseline {
 
 // Throws TraceError(path, 0, ...) for a file that cannot be read or is not a baseline.
 Baseline load_baseline(const std::string& path);
-Json baseline_json(const GateResult& result, const std::vector<std::string>& by);
-// Writes text to a file; throws UsageError when it cannot.
-void write_text_file(const std::string& path, const std::string& text);
+// The groups of a check, each with what it measured: a renderer of the check's result.
+void baseline_json(const CheckResult& r, Output& out);
 
 }  // namespace refscope

@@ -1,16 +1,12 @@
 #pragma once
-// Shared formatting for reports: how objects, addresses and sizes are written, and a column table that renders
+// Shared formatting for reports: how addresses, object names and sizes are written, and a column table that renders
 // as aligned text or as TSV. Every command uses these, so the same figure reads the same everywhere.
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace refscope {
-
-using Json = nlohmann::ordered_json;
 
 // "0x7f0000001000": lowercase, no leading zeros.
 std::string hex_address(uint64_t addr);
@@ -24,7 +20,8 @@ std::string grouped(uint64_t n);
 std::string counted(uint64_t n, std::string_view one, std::string_view many);
 
 // A table of strings with a header. Text: columns aligned, numbers right-aligned, two spaces apart, no trailing
-// blanks. TSV: a header line, tabs between fields, tabs and newlines in fields replaced by spaces.
+// blanks. TSV: a header line, tabs between fields, tabs and line ends in fields replaced by spaces. In both, cells
+// are escaped (util/printable.h): a cell may hold a name straight from the trace.
 class Table {
  public:
   enum class Align { Left, Right };
@@ -43,8 +40,5 @@ class Table {
   std::vector<Column> columns_;
   std::vector<std::vector<std::string>> rows_;
 };
-
-// Writes a JSON document to stdout, two-space indented, with a final newline.
-void write_json(const Json& doc);
 
 }  // namespace refscope

@@ -3,31 +3,22 @@
 #include <string>
 
 #include "refscope/analysis/leak_analysis.h"
-#include "refscope/replay/replay.h"
-#include "refscope/report/format.h"
+#include "refscope/report/json_writer.h"
+#include "refscope/report/render.h"
 
 namespace refscope {
 
-struct LeakWindowInfo {
-  std::string from, to;  // marker texts; empty: the trace's beginning / end
-  uint64_t from_line = 0, to_line = 0;
-};
+void leaks_text(const LeakReport& r, Output& out);
+void leaks_json(const LeakReport& r, Output& out);
+// The group table, exact counts.
+void leaks_tsv(const LeakReport& r, Output& out);
 
-struct LeakReportOptions {
-  LeakWindowInfo window;
-  GroupBy by;
-  size_t limit = 20;  // objects listed (0 = all)
-};
+inline constexpr Renderers<LeakReport> kLeakRenderers{.text = leaks_text, .json = leaks_json, .tsv = leaks_tsv};
 
-Json leak_window_json(const LeakWindowInfo& w);
-std::string leak_window_text(const LeakWindowInfo& w);
-// {"address", "line", "type"} of one object.
-Json object_ref_json(const Object& o, const SymbolTable& symbols);
-// A group's type/site/stack/kind keys (null for dimensions the grouping leaves out).
-Json group_keys_json(const GroupNames& names);
-
-Json leaks_json(const Replay& replay, const LeakAnalysis& a, const LeakReportOptions& options);
-std::string leaks_text(const Replay& replay, const LeakAnalysis& a, const LeakReportOptions& options);
-std::string leaks_tsv(const Replay& replay, const LeakAnalysis& a, const LeakReportOptions& options);
+// Pieces `check` and baselines share: a group's type/site/stack/kind members (null for dimensions the grouping
+// leaves out), written into the open JSON object; the suppressions as a text section and as a JSON array.
+void group_fields(JsonWriter& w, const GroupNames& names);
+std::string suppressions_text(const std::vector<Suppression>& list, uint64_t objects, uint64_t bytes);
+void suppressions_json(JsonWriter& w, const std::vector<Suppression>& list);
 
 }  // namespace refscope

@@ -1,26 +1,15 @@
 #pragma once
 // The `why` report: the chains of owners from roots to one object.
-#include <string>
-
-#include "refscope/analysis/graph.h"
 #include "refscope/analysis/why_paths.h"
-#include "refscope/model/model.h"
-#include "refscope/reader/symbols.h"
-#include "refscope/report/format.h"
+#include "refscope/report/render.h"
 
 namespace refscope {
 
-struct WhyReport {
-  std::string at;  // the marker, empty for the end of the trace
-  uint64_t at_line = 0;
-  ObjSlot target;
-  std::string chosen_by;  // how the target was picked ("0x..@N", or "largest of type T, 1 of N")
-  size_t max_paths = 5;
-  bool on_cycle = false;  // the target is on a cycle (said when no root reaches it)
-};
+void why_text(const WhyResult& r, Output& out);
+void why_json(const WhyResult& r, Output& out);
+// The objects on the paths, each once, by address then line; roots filled grey, the target bold.
+void why_dot(const WhyResult& r, Output& out);
 
-Json why_json(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s);
-std::string why_text(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s);
-std::string why_dot(const WhyResult& r, const WhyReport& o, const Graph& g, const Model& m, const SymbolTable& s);
+inline constexpr Renderers<WhyResult> kWhyRenderers{.text = why_text, .json = why_json, .dot = why_dot};
 
 }  // namespace refscope

@@ -1,0 +1,44 @@
+#pragma once
+// Objects and points as every report writes them, once: the same object reads the same in every command, in text
+// and in JSON.
+//
+// JSON, one key order everywhere:
+//   {"address": "0x7f0000001000", "line": 12, "type": "app.Node", "size": 56, "site": "app.py:3 in f" | null,
+//    then, where a report gives them, "refcount": N (or "immortal": true), "external": N, "named_roots": [...],
+//    then what the report adds ("kind", "owners", "retained_bytes", "path", ...)}
+// Text: `0x7f0000001000@12  app.Node  56 B  app.py:3 in f`, names escaped (util/printable.h).
+#include <string>
+
+#include "refscope/analysis/result.h"
+#include "refscope/report/json_writer.h"
+
+namespace refscope {
+
+// Writes the object's identity members (address, line, type, size, site) into the open JSON object.
+void object_fields(JsonWriter& w, const ObjectRef& o, const Names& names);
+// Writes "refcount" (or "immortal": true), "external" (not for an immortal object) and, when named roots hold the
+// object (format 2), "named_roots": [{"id", "name", "references"}, ...].
+void state_fields(JsonWriter& w, const RefState& s, const Names& names);
+// A whole JSON object of the identity members only.
+void object_json(JsonWriter& w, const ObjectRef& o, const Names& names);
+
+// "held by sys.modules", "held by builtins (2 references)": one for each named root holding the object.
+std::vector<std::string> hold_texts(const RefState& s, const Names& names);
+// Why an object is a root, for people: "immortal", or the named roots holding it and its external references,
+// joined by ", " ("held by frame main at app.py:12, 1 external reference"). Empty for an object that is no root.
+std::string root_description(const RefState& s, const Names& names);
+
+// "0x7f0000001000@12  app.Node  56 B  app.py:3 in f"
+std::string object_text(const ObjectRef& o, const Names& names);
+// A type or site name for text output, escaped.
+std::string name_text(const Names& names, uint32_t id);
+// "at the end of the trace (line 80)" or "at marker 'warm' (line 12)"
+std::string point_text(const Point& p);
+// "the end (line 41)" / "marker 'start' (line 17)"; for a window's start without a marker: "the trace's beginning"
+std::string window_text(const Window& w);
+// {"from": LABEL|null, "to": LABEL|null, "from_line": N, "to_line": N} as the value of the current key
+void window_json(JsonWriter& w, const Window& win);
+// The trace's facts as the value of the current key: path, version, refs, encoding, truncated, metadata.
+void trace_json(JsonWriter& w, const TraceFacts& t);
+
+}  // namespace refscope
