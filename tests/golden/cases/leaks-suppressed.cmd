@@ -1,0 +1,1 @@
+leaks sample-traces/leaks/kinds.trace --from start --suppressions sample-traces/leaks/suppressions.txt
