@@ -45,7 +45,8 @@ Graph Graph::from_model(const Model& model) {
     });
     g.offsets_[v + 1] = at;
     // Deterministic order whatever the edge store's layout: by target node (slot order). Most lists are a few
-    // entries long: insertion sort, without std::sort's set-up.
+    // entries long: insertion sort, without std::sort's set-up. (A graph without edges has no array to point into.)
+    if (at - begin < 2) continue;
     uint32_t* first = g.targets_.data() + begin;
     uint32_t* last = g.targets_.data() + at;
     if (last - first <= 16) {
