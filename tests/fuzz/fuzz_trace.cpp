@@ -93,7 +93,7 @@ void render_all(const Renderers<Result>& renderers, const Result& r) {
   }
 }
 
-nlohmann::json json_of(void (*renderer)(const LeakReport&, Output&), const LeakReport& r) {
+nlohmann::json json_of(void (*renderer)(const LeaksResult&, Output&), const LeaksResult& r) {
   StringOutput out;
   renderer(r, out);
   return nlohmann::json::parse(out.text());
@@ -101,7 +101,7 @@ nlohmann::json json_of(void (*renderer)(const LeakReport&, Output&), const LeakR
 
 void fuzz_leaks(const Model& m, const SymbolTable& symbols, const TraceInfo& info, uint64_t from_line,
                 std::vector<LeakAnalysis>& points) {
-  LeakReport r;
+  LeaksResult r;
   r.trace = TraceFacts::of(info, m);
   r.window.from.line = from_line;
   r.window.to.line = m.last_line();
@@ -129,8 +129,10 @@ void fuzz_leaks(const Model& m, const SymbolTable& symbols, const TraceInfo& inf
     require(!x.path.empty() && x.path.back().addr == x.object.addr && x.path.back().line == x.object.line,
             "a retained path does not end at its object");
     ObjSlot root = m.find(x.path.front().addr);
-    require(Model::valid(root) && !in_leak_window(m.object(root), from_line) &&
-                (m.object(root).immortal() || m.object(root).external() > 0),
+    // An older root: outside the window, or (format 2) held by a named root, older than every window.
+    bool named = !x.path_root.named_roots.empty();
+    require(Model::valid(root) && (named || !in_leak_window(m.object(root), from_line)) &&
+                (m.object(root).immortal() || m.object(root).external() > 0 || named),
             "a retained path starts elsewhere than at a root older than the window");
     for (size_t k = 0; k + 1 < x.path.size(); ++k)
       require(holds(m, x.path[k], x.path[k + 1]), "a retained path steps along no reference");
@@ -241,7 +243,7 @@ void fuzz_why(const Model& m, const SymbolTable& symbols) {
   for (ObjSlot target : {first, last}) {
     WhyResult r = why_alive(m, symbols, target, 0);
     for (const OwnerPath& p : r.paths) {
-      require(p.root.immortal || p.root.external > 0, "a path starts at no root");
+      require(p.root.immortal || p.root.external > 0 || !p.root.named_roots.empty(), "a path starts at no root");
       require(p.steps.back().addr == r.target.addr && p.steps.back().line == r.target.line, "a path misses its end");
       for (size_t k = 0; k + 1 < p.steps.size(); ++k)
         require(holds(m, p.steps[k], p.steps[k + 1]), "a path steps along no reference");
