@@ -18,7 +18,7 @@ int run_leaks(const LeaksOptions& o) {
   SuppressionList suppressions;
   for (const std::string& file : o.suppressions) suppressions.load(file);
   auto replay = open_replay(o.common);
-  LeakReport r;
+  LeaksResult r;
   r.window = advance_window(*replay, o.common);
   r.trace = TraceFacts::of(replay->info(), replay->model());
   r.by = by;

@@ -71,7 +71,7 @@ void suppressions_json(JsonWriter& w, const std::vector<Suppression>& list) {
   w.end_array();
 }
 
-void leaks_json(const LeakReport& r, Output& out) {
+void leaks_json(const LeaksResult& r, Output& out) {
   const LeakAnalysis& a = r.leaks;
   JsonWriter w(out);
   w.begin_object().field("schema", "refscope.leaks/1");
@@ -123,7 +123,7 @@ void leaks_json(const LeakReport& r, Output& out) {
   w.end_object().finish();
 }
 
-void leaks_text(const LeakReport& r, Output& out) {
+void leaks_text(const LeaksResult& r, Output& out) {
   const LeakAnalysis& a = r.leaks;
   std::string s;
   s += fmt::format("Trace     {}\n", printable(r.trace.name));
@@ -173,7 +173,7 @@ void leaks_text(const LeakReport& r, Output& out) {
   out.write(s);
 }
 
-void leaks_tsv(const LeakReport& r, Output& out) {
+void leaks_tsv(const LeaksResult& r, Output& out) {
   Table groups(group_columns(r.by));
   for (const LeakGroup& g : r.leaks.groups) {
     auto row = group_cells(g.names, r.by);

@@ -48,7 +48,7 @@ struct LeakAnalysis {
 LeakAnalysis analyse_leaks(const Model& model, const SymbolTable& symbols, const LeakOptions& options);
 
 // The result of `refscope leaks`.
-struct LeakReport {
+struct LeaksResult {
   TraceFacts trace;
   Window window;
   GroupBy by;

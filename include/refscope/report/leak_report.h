@@ -8,12 +8,12 @@
 
 namespace refscope {
 
-void leaks_text(const LeakReport& r, Output& out);
-void leaks_json(const LeakReport& r, Output& out);
+void leaks_text(const LeaksResult& r, Output& out);
+void leaks_json(const LeaksResult& r, Output& out);
 // The group table, exact counts.
-void leaks_tsv(const LeakReport& r, Output& out);
+void leaks_tsv(const LeaksResult& r, Output& out);
 
-inline constexpr Renderers<LeakReport> kLeakRenderers{.text = leaks_text, .json = leaks_json, .tsv = leaks_tsv};
+inline constexpr Renderers<LeaksResult> kLeakRenderers{.text = leaks_text, .json = leaks_json, .tsv = leaks_tsv};
 
 // Pieces `check` and baselines share: a group's type/site/stack/kind members (null for dimensions the grouping
 // leaves out), written into the open JSON object; the suppressions as a text section and as a JSON array.

@@ -2,11 +2,11 @@
 // One format dispatch for every report. A report is a set of renderers of one finished analysis result, one
 // function per format, all with the same signature:
 //
-//   void leaks_text(const LeakReport& r, Output& out);
+//   void leaks_text(const LeaksResult& r, Output& out);
 //
 // and a table naming them (leak_report.h):
 //
-//   inline constexpr Renderers<LeakReport> kLeakRenderers{.text = leaks_text, .json = leaks_json, .tsv = leaks_tsv};
+//   inline constexpr Renderers<LeaksResult> kLeakRenderers{.text = leaks_text, .json = leaks_json, .tsv = leaks_tsv};
 //
 // The command line offers exactly the formats a table fills (`--format`, its help) and renders through it. A new
 // format is a member here and one function per report that offers it; a new report is a result type, its
