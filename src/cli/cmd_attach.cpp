@@ -227,7 +227,10 @@ int run_attach(const AttachOptions& o) {
   if (o.pid <= 0) throw UsageError("attach: give the process id of a running Python program");
   if (o.stack_depth < 0 || o.stack_depth > 128) throw UsageError("attach: --stack-depth is 0 to 128");
   if (o.checkpoint_every_ms < 0) throw UsageError("attach: --checkpoint-every is a number of milliseconds >= 0");
-  if (o.duration < 0) throw UsageError("attach: --duration is a number of seconds >= 0");
+  // Written so that NaN fails too; the bound keeps the conversion to milliseconds from overflowing.
+  auto seconds_ok = [](double s) { return s >= 0 && s <= 1e9; };
+  if (!seconds_ok(o.duration)) throw UsageError("attach: --duration is a number of seconds, 0 to 1e9");
+  if (!seconds_ok(o.start_timeout)) throw UsageError("attach: --start-timeout is a number of seconds, 0 to 1e9");
   pid_t pid = o.pid;
   if (pid == getpid()) throw UsageError("attach: refscope cannot attach to itself");
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "refscope/cli/command.h"
+#include "refscope/cli/common.h"
 #include "refscope/cli/recorder_dir.h"
 #include "refscope/util/error.h"
 
@@ -171,7 +172,9 @@ int run_record(const RecordOptions& o) {
     throw UsageError("record: the trace cannot go to stdout, which the program uses; give -o a file name");
   }
   if (o.stack_depth < 0 || o.stack_depth > 128) throw UsageError("record: --stack-depth is 0 to 128");
-  if (o.checkpoint_every_ms < 0) throw UsageError("record: --checkpoint-every is a number of milliseconds >= 0");
+  if (!(o.checkpoint_every_ms >= 0 && o.checkpoint_every_ms <= 1e12)) {  // NaN fails too
+    throw UsageError("record: --checkpoint-every is a number of milliseconds, 0 to 1e12");
+  }
   if (o.max_size != 0 && o.max_size < 4096) throw UsageError("record: --max-size is 0 (no cap) or at least 4096");
   int sig = signal_number(o.checkpoint_signal);
 
@@ -257,9 +260,9 @@ void add_record_command(CLI::App& app, CommandRun& selected) {
       ->type_name("MS");
   cmd->add_option("--stack-depth", o->stack_depth, "Python frames per allocation site, 0 to 128 (default 1)")
       ->type_name("N");
-  cmd->add_option("--max-size", o->max_size,
-                  "Cut the trace at a record before it passes BYTES, at least 4096 (default 0: no cap); the program "
-                  "goes on")
+  add_count_option(cmd, "--max-size", o->max_size,
+                   "Cut the trace at a record before it passes BYTES, at least 4096 (default 0: no cap); the program "
+                   "goes on")
       ->type_name("BYTES");
   cmd->add_option("--checkpoint-signal", o->checkpoint_signal,
                   "Signal that asks the program for a checkpoint: USR1, USR2, HUP, WINCH, URG or none (default USR2)")

@@ -63,6 +63,17 @@ def test_counts_that_are_not_whole_numbers_are_rejected(refscope, samples, comma
     assert "refscope: error:" in r.err
 
 
+@pytest.mark.parametrize("args", [["record", "--max-size", "-1", "--", "/usr/bin/python3", "-c", "pass"],
+                                  ["record", "--checkpoint-every", "nan", "--", "/usr/bin/python3", "-c", "pass"],
+                                  ["attach", "--start-timeout", "-1", "1"],
+                                  ["attach", "--duration", "nan", "1"],
+                                  ["attach", "--duration", "1e300", "1"]], ids=lambda a: " ".join(a[:3]))
+def test_negative_figures_for_record_and_attach_are_rejected(refscope, tmp_path, args):
+    r = refscope(*args, cwd=tmp_path)
+    assert r.status == 2, r
+    assert "refscope: error:" in r.err and not list(tmp_path.iterdir())
+
+
 def test_a_negative_limit_no_longer_passes_a_failing_gate(refscope, samples):
     # -1 used to be read as 2^64-1: a gate that should fail passed.
     assert refscope("check", "--from", "start", "--max-objects", "-1", samples / "leaks" / "kinds.trace").status == 2
