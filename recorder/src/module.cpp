@@ -27,14 +27,15 @@ void child_after_fork() {
 PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
   static const char* keywords[] = {"path",          "stack_depth",       "zstd_level", "max_bytes",
                                    "checkpoint_every_ms", "use_tracer",  "checkpoint_signal",
-                                   "final_signals", "quiet",           "argv",       nullptr};
+                                   "final_signals", "quiet",           "argv",       "paths", nullptr};
   const char* path = nullptr;
   int stack_depth = 1, zstd_level = 0, every = 0, use_tracer = 1, signal_number = 0, final_signals = 1, quiet = 0;
   unsigned long long max_bytes = 0;
   const char* argv = "";
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipipps", const_cast<char**>(keywords), &path,
+  const char* paths = "";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipippss", const_cast<char**>(keywords), &path,
                                    &stack_depth, &zstd_level, &max_bytes, &every, &use_tracer, &signal_number,
-                                   &final_signals, &quiet, &argv)) {
+                                   &final_signals, &quiet, &argv, &paths)) {
     return nullptr;
   }
   if (rr::g_recorder != nullptr && rr::g_recorder->active()) {
@@ -75,6 +76,7 @@ PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
   options.final_checkpoint_on_signals = final_signals != 0;
   options.quiet = quiet != 0;
   options.argv = argv;
+  options.paths = paths;
   auto* recorder = new rr::Recorder();
   rr::g_recorder = recorder;
   std::string error;
@@ -92,14 +94,15 @@ PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
 // text was mapped (0 when refscope unmaps it itself).
 PyObject* native_attach(PyObject*, PyObject* args, PyObject* kwargs) {
   static const char* keywords[] = {"control", "path", "page", "stack_depth", "checkpoint_every_ms",
-                                   "argv",    "quiet", nullptr};
+                                   "argv",    "quiet", "paths", nullptr};
   const char* control = nullptr;
   const char* path = nullptr;
   unsigned long long page = 0;
   int stack_depth = 1, every = 0, quiet = 0;
   const char* argv = "";
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "ss|$Kiisp", const_cast<char**>(keywords), &control, &path,
-                                   &page, &stack_depth, &every, &argv, &quiet)) {
+  const char* paths = "";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "ss|$Kiisps", const_cast<char**>(keywords), &control, &path,
+                                   &page, &stack_depth, &every, &argv, &quiet, &paths)) {
     return nullptr;
   }
   if (page != 0) munmap(reinterpret_cast<void*>(page), 16384);
@@ -144,6 +147,7 @@ PyObject* native_attach(PyObject*, PyObject* args, PyObject* kwargs) {
   options.checkpoint_every_ms = every;
   options.quiet = quiet != 0;
   options.argv = argv;
+  options.paths = paths;
   options.control_fd = fd;
   auto* recorder = new rr::Recorder();
   rr::g_recorder = recorder;

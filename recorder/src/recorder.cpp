@@ -144,6 +144,18 @@ void Recorder::write_header() {
   sanitize_line(argv);
   if (argv.size() > 2000) argv = argv.substr(0, 2000) + "...";  // the header must fit under any size cap
   header += "@ argv " + argv + "\n";
+  // Where the project, the stdlib and the site directories are, so that refscope can name files portably. Bounded
+  // like argv: the header must fit under any size cap.
+  size_t written = 0;
+  for (size_t at = 0; at < options_.paths.size();) {
+    size_t nl = options_.paths.find('\n', at);
+    std::string entry = options_.paths.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    at = nl == std::string::npos ? options_.paths.size() : nl + 1;
+    sanitize_line(entry);
+    if (entry.empty() || entry.size() > 1024 || written + entry.size() > 1536) continue;
+    written += entry.size();
+    header += "@ path " + entry + "\n";
+  }
   header += "@ recorder refscope_record stack-depth " + std::to_string(options_.stack_depth) + "\n";
   char* p = writer_.reserve(header.size());
   p = put_text(p, header);

@@ -40,6 +40,7 @@ struct Options {
   bool quiet = false;         // no warnings on stderr (errors still go there)
   int control_fd = -1;        // refscope attach's control socket (service.cpp), owned by the recording
   std::string argv;           // for `@ argv`
+  std::string paths;          // for `@ path KIND DIR`: lines of "KIND DIR" (project root, cwd, stdlib, site dirs)
 };
 
 class Recorder {

@@ -35,6 +35,35 @@ def _argv():
     return shlex.join(getattr(sys, "orig_argv", sys.argv))
 
 
+def _paths(root=None):
+    """The directories refscope names files relative to (`@ path KIND DIR`): the project root when the caller knows
+    it, the working directory (the root otherwise), the stdlib and the site directories. Only modules the
+    interpreter has already imported are asked: recording must not import anything."""
+    entries = []
+    if root:
+        entries.append(("root", os.path.abspath(os.fspath(root))))
+    try:
+        entries.append(("cwd", os.getcwd()))
+    except OSError:  # the working directory was removed
+        pass
+    entries.append(("stdlib", os.path.dirname(os.path.abspath(os.__file__))))
+    sites = []
+    site = sys.modules.get("site")
+    if site is not None:
+        try:
+            sites += site.getsitepackages()
+        except AttributeError:  # a virtualenv's old site.py
+            pass
+        if getattr(site, "ENABLE_USER_SITE", False) and getattr(site, "USER_SITE", None):
+            sites.append(site.USER_SITE)  # site.main() found it; asking again could import pwd
+    sites += [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
+    for directory in sites:
+        entry = ("site", os.path.abspath(directory))
+        if entry not in entries:
+            entries.append(entry)
+    return "\n".join("%s %s" % entry for entry in entries if "\n" not in entry[1])
+
+
 def _expand(pattern, pid):
     """`%p` is the process id (so that forked and spawned children each write their own trace), `%%` is `%`."""
     out = []
@@ -81,7 +110,7 @@ class Recording:
 
 
 def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_tracer=True,
-          checkpoint_signal=None, zstd_level=None, final_signals=True, quiet=False):
+          checkpoint_signal=None, zstd_level=None, final_signals=True, quiet=False, root=None):
     """Start recording into `path` (default `refscope-%p.trace.zst`; `%p` is the pid; `.zst` compresses).
 
     stack_depth: Python frames kept per allocation site (0: none). checkpoint_every: seconds between automatic
@@ -89,7 +118,8 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
     this many bytes, and stop recording (0: no cap). ref_tracer: use PyRefTracer on 3.13+. checkpoint_signal: a
     signal number that asks for a checkpoint (e.g. signal.SIGUSR2). final_signals: SIGTERM, SIGHUP, SIGQUIT and
     SIGINT write a last checkpoint before the program dies of them. Signal handlers are installed only where the
-    program left the default action. quiet: no warnings on stderr.
+    program left the default action. quiet: no warnings on stderr. root: the project's directory, which refscope
+    names files relative to in baselines, suppressions and JUnit reports (default: the working directory).
     Returns a Recording, usable as a context manager. Raises RuntimeError if a recording already runs.
     """
     pattern = path if path is not None else _default_path()
@@ -106,6 +136,7 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
         final_signals=bool(final_signals),
         quiet=bool(quiet),
         argv=_argv(),
+        paths=_paths(root),
     )
     _native.start(real_path, **options)
     _state.update(pattern=os.fspath(pattern), path=real_path, options=options)
@@ -196,7 +227,7 @@ def _attach(control, path, *, loaded, page, stack_depth, checkpoint_every_ms, ar
     through the socket `control`, with a first full checkpoint (marker `attach`). `loaded`: this module was loaded
     for the attach, and goes when it ends. Adds nothing that _detach() does not take away."""
     _native.attach(control, path, page=page, stack_depth=stack_depth, checkpoint_every_ms=checkpoint_every_ms,
-                   argv=argv, quiet=quiet)
+                   argv=argv, quiet=quiet, paths=_paths())
     _state.update(pattern=path, path=path, options=None, attached=True, loaded_by_attach=loaded)
     if _native.gc_callback not in gc.callbacks:
         gc.callbacks.append(_native.gc_callback)

@@ -387,7 +387,7 @@ class LeakGate:
         clear_caches()  # as after each run, so that the first starts as the others (warnings shown again, say)
         gc.collect()
         try:
-            self.recorder.start(trace)
+            self.recorder.start(trace, root=self.rootdir)
         except (RuntimeError, OSError, ValueError) as exc:  # another tool holds the allocator, a full disk...
             raise GateError("cannot start recording: %s" % exc) from None
         try:
