@@ -73,18 +73,25 @@ GateResult evaluate_gate(const GateInput& in, const GateLimits& limits) {
       g.measured_bytes = static_cast<int64_t>(g.sample.bytes);
     }
     if (in.baseline) {
-      if (auto b = in.baseline->find(id); b != in.baseline->end()) g.baseline = b->second;
+      if (auto b = in.baseline->find(g.sample.portable_id); b != in.baseline->end()) g.baseline = b->second;
     }
     g.gated_kind = limits.fail_on[static_cast<size_t>(g.sample.key.kind)];
-    if (g.gated_kind && g.grew_every) {
-      uint64_t base_o = g.baseline ? g.baseline->objects : 0, base_b = g.baseline ? g.baseline->bytes : 0;
-      g.counted_objects = beyond(static_cast<int64_t>(g.measured_objects), base_o);
-      g.counted_bytes = beyond(g.measured_bytes, base_b);
-    }
+    r.groups.push_back(std::move(g));
+  }
+  // A baseline entry names a function, not a line: groups at several lines of one function share its counts, each
+  // taking what the ones before it (by identity) left.
+  std::map<std::string, BaselineEntry> left;
+  if (in.baseline) left = *in.baseline;
+  for (GateGroup& g : r.groups) {
+    if (!g.gated_kind || !g.grew_every) continue;
+    BaselineEntry none, &base = g.baseline ? left[g.sample.portable_id] : none;
+    g.counted_objects = beyond(static_cast<int64_t>(g.measured_objects), base.objects);
+    g.counted_bytes = beyond(g.measured_bytes, base.bytes);
+    base.objects -= std::min<uint64_t>(base.objects, g.measured_objects);
+    base.bytes -= std::min<uint64_t>(base.bytes, static_cast<uint64_t>(std::max<int64_t>(0, g.measured_bytes)));
     r.counted_objects += g.counted_objects;
     r.counted_bytes += g.counted_bytes;
     if (g.counted_objects || g.counted_bytes) ++r.counted_groups;
-    r.groups.push_back(std::move(g));
   }
   bool over;
   if (!limits.max_objects && !limits.max_bytes)

@@ -27,10 +27,8 @@ LeakAnalysis analyse_leaks(const Model& model, const SymbolTable& symbols, const
     kept.push_back(i);
   }
   a.groups = grouper.take();
-  for (LeakGroup& g : a.groups) {
-    g.names = group_names(g.key, symbols);
-    g.id = group_identity(g.names);
-  }
+  static const SourcePaths no_paths;
+  for (LeakGroup& g : a.groups) name_group(g, symbols, options.paths ? *options.paths : no_paths);
   sort_leak_groups(a.groups);
   if (!options.list_objects) return a;
 

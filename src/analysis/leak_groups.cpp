@@ -130,6 +130,33 @@ GroupNames group_names(const LeakGroupKey& key, const SymbolTable& symbols) {
   return n;
 }
 
+GroupNames portable_group_names(const LeakGroupKey& key, const SymbolTable& symbols, const SourcePaths& paths) {
+  GroupNames n;
+  n.kind = std::string(leak_kind_name(key.kind));
+  if (key.type != LeakGroupKey::kAny) n.type = key.type == 0 ? std::string("?") : symbols.type_name(TypeIdx(key.type));
+  if (key.site != LeakGroupKey::kAny) n.site = frame_key(symbols, StackIdx(key.site), paths);
+  if (key.stack != LeakGroupKey::kAny) {
+    std::vector<std::string> frames;
+    for (StackIdx f : symbols.frames(StackIdx(key.stack))) frames.push_back(frame_key(symbols, f, paths));
+    n.stack = std::move(frames);
+  }
+  return n;
+}
+
+void name_group(LeakGroup& g, const SymbolTable& symbols, const SourcePaths& paths) {
+  g.names = group_names(g.key, symbols);
+  g.id = group_identity(g.names);
+  g.portable = portable_group_names(g.key, symbols, paths);
+  g.portable_id = group_identity(g.portable);
+  // The innermost frame of a stack is the stack's own node.
+  uint32_t site = g.key.site != LeakGroupKey::kAny ? g.key.site : g.key.stack;
+  if (site != LeakGroupKey::kAny && site != 0) {
+    const StackNode& node = symbols.stack(StackIdx(site));
+    g.site_file = paths.in_project(node.file).value_or(node.file);
+    g.site_line = node.line;
+  }
+}
+
 std::string group_identity(const GroupNames& names) {
   // Fields joined by a byte that names never hold; a missing dimension differs from any present one.
   std::string id = names.kind;

@@ -43,12 +43,18 @@ void SuppressionList::parse(std::string_view text, const std::string& name) {
 
 int SuppressionList::match_uncached(TypeIdx type, StackIdx site, const SymbolTable& symbols) const {
   std::vector<StackIdx> frames = symbols.frames(site);
+  std::vector<std::string> portable;  // each frame's file as a portable path, where it differs
+  for (StackIdx f : frames) {
+    const std::string& file = symbols.stack(f).file;
+    portable.push_back(paths_ ? paths_->portable(file) : file);
+  }
   for (size_t i = 0; i < list_.size(); ++i) {
     const std::string& p = list_[i].pattern;
     if (type.value != 0 && glob_match(p, symbols.type_name(type))) return static_cast<int>(i);
-    for (StackIdx f : frames) {
-      const StackNode& node = symbols.stack(f);
+    for (size_t k = 0; k < frames.size(); ++k) {
+      const StackNode& node = symbols.stack(frames[k]);
       if (glob_match(p, node.function) || glob_match(p, node.file)) return static_cast<int>(i);
+      if (portable[k] != node.file && glob_match(p, portable[k])) return static_cast<int>(i);
     }
   }
   return -1;

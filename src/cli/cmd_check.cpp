@@ -24,12 +24,22 @@ struct CheckOptions {
   std::string repeat;
   size_t warmup = 0;
   std::string junit;
+  std::string root;
 };
 
+// The directories of the trace as far as the replay has read it, and --root: what portable names and suppressions
+// of files are relative to. The recorder names them in the header, before the first checkpoint.
+void update_paths(SourcePaths& paths, const Replay& r, const CheckOptions& o, LeakOptions& leaks) {
+  paths = SourcePaths::of(r.info(), o.root);
+  if (leaks.suppressions) leaks.suppressions->set_paths(&paths);
+  leaks.paths = &paths;
+}
+
 // --repeat: the leaks at the window start and at each LABEL marker; the markers end iterations.
-std::vector<LeakAnalysis> sample_iterations(Replay& r, const CheckOptions& o, LeakOptions leaks,
+std::vector<LeakAnalysis> sample_iterations(Replay& r, const CheckOptions& o, LeakOptions leaks, SourcePaths& paths,
                                             std::vector<uint64_t>& lines) {
   std::vector<LeakAnalysis> points;
+  update_paths(paths, r, o, leaks);
   points.push_back(analyse_leaks(r.model(), r.symbols(), leaks));
   for (uint32_t i = 1;; ++i) {
     PointSpec p = parse_point(o.repeat + "#" + std::to_string(i));
@@ -40,6 +50,7 @@ std::vector<LeakAnalysis> sample_iterations(Replay& r, const CheckOptions& o, Le
       break;  // the trace ended: the previous marker was the last iteration
     }
     if (leaks.suppressions) leaks.suppressions->reset_counts();  // they count what is suppressed at the last point
+    update_paths(paths, r, o, leaks);
     points.push_back(analyse_leaks(r.model(), r.symbols(), leaks));
   }
   if (lines.empty())
@@ -91,20 +102,24 @@ int run_check(const CheckOptions& o) {
   leaks.list_objects = false;
   leaks.suppressions = suppressions.empty() ? nullptr : &suppressions;
   std::vector<LeakAnalysis> points;
+  SourcePaths paths;
   if (o.repeat.empty()) {
     r.window = advance_window(*replay, o.common);
     leaks.from_line = r.window.from.line;
+    update_paths(paths, *replay, o, leaks);
     points.push_back(analyse_leaks(replay->model(), replay->symbols(), leaks));
   } else {
     r.window.from.label = o.common.from;
     if (auto from = from_point(o.common)) r.window.from.line = replay->advance_to(*from);
     leaks.from_line = r.window.from.line;
-    points = sample_iterations(*replay, o, leaks, r.iteration_lines);
+    points = sample_iterations(*replay, o, leaks, paths, r.iteration_lines);
     r.window.to = {fmt::format("{}#{}", o.repeat, r.iteration_lines.size()), r.iteration_lines.back()};
     r.repeat_label = o.repeat;
     r.warmup = o.warmup;
   }
-  GateInput input{&points, o.warmup, !o.repeat.empty(), baseline ? &baseline->groups : nullptr};
+  std::map<std::string, BaselineEntry> baseline_keys;
+  if (baseline) baseline_keys = baseline->keyed(paths);
+  GateInput input{&points, o.warmup, !o.repeat.empty(), baseline ? &baseline_keys : nullptr};
   r.gate = evaluate_gate(input, r.limits);
 
   const LeakAnalysis& last = points.back();
@@ -117,7 +132,7 @@ int run_check(const CheckOptions& o) {
   r.suppressions = suppressions.entries();
   if (baseline) {
     r.baseline_file = o.baseline;
-    r.baseline_groups = baseline->groups.size();
+    r.baseline_groups = baseline_keys.size();
   }
   if (!o.write_baseline.empty()) {
     write_file(o.write_baseline, baseline_json, r);
@@ -150,13 +165,14 @@ void add_check_command(CLI::App& app, CommandRun& selected) {
       ->allow_extra_args(false)
       ->type_name("WHAT");
   add_suppressions_option(cmd, o->suppressions);
+  add_root_option(cmd, o->root);
   cmd->add_option("--baseline", o->baseline, "Only groups new or grown beyond this baseline count")->type_name("FILE");
   cmd->add_option("--write-baseline", o->write_baseline, "Write the groups found as a baseline")->type_name("FILE");
   cmd->add_option("--repeat", o->repeat,
                   "Markers LABEL end iterations; only groups that grew in every iteration after the warm-up count")
       ->type_name("LABEL");
   add_count_option(cmd, "--warmup", o->warmup, "Iterations not measured under --repeat (default 0)")->type_name("K");
-  cmd->add_option("--junit", o->junit, "Also write JUnit XML: a testcase per leak group")->type_name("FILE");
+  cmd->add_option("--junit", o->junit, "Also write JUnit XML: a failing testcase per failing leak group, one passing for the rest")->type_name("FILE");
   cmd->callback([&selected, o] { selected = [o] { return run_check(*o); }; });
 }
 

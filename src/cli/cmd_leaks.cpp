@@ -11,6 +11,7 @@ struct LeaksOptions {
   std::vector<std::string> by;
   size_t limit = 20;
   std::vector<std::string> suppressions;
+  std::string root;
 };
 
 int run_leaks(const LeaksOptions& o) {
@@ -23,7 +24,9 @@ int run_leaks(const LeaksOptions& o) {
   r.trace = TraceFacts::of(replay->info(), replay->model());
   r.by = by;
   r.limit = o.limit;
-  LeakOptions options{r.window.from.line, by, true, o.limit, o.suppressions.empty() ? nullptr : &suppressions};
+  SourcePaths paths = SourcePaths::of(replay->info(), o.root);
+  suppressions.set_paths(&paths);
+  LeakOptions options{r.window.from.line, by, true, o.limit, o.suppressions.empty() ? nullptr : &suppressions, &paths};
   r.leaks = analyse_leaks(replay->model(), replay->symbols(), options);
   if (!o.suppressions.empty()) r.suppressions = suppressions.entries();
   emit(kLeakRenderers, o.common, r);
@@ -46,6 +49,7 @@ void add_leaks_command(CLI::App& app, CommandRun& selected) {
       ->type_name("WHAT");
   add_count_option(cmd, "--limit", o->limit, "Objects listed, largest first (0 = all; default 20)");
   add_suppressions_option(cmd, o->suppressions);
+  add_root_option(cmd, o->root);
   cmd->callback([&selected, o] { selected = [o] { return run_leaks(*o); }; });
 }
 

@@ -66,6 +66,13 @@ void add_suppressions_option(CLI::App* cmd, std::vector<std::string>& files) {
       ->type_name("FILE");
 }
 
+void add_root_option(CLI::App* cmd, std::string& root) {
+  cmd->add_option("--root", root,
+                  "The project root: suppressions match files, and baselines and JUnit name them, relative to it "
+                  "(default: the one the trace names, or the directory it was recorded in)")
+      ->type_name("DIR");
+}
+
 void add_at_option(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--at,--to", o.at, "Analyse the trace at this marker (LABEL or LABEL#N); default: its end")
       ->type_name("LABEL")

@@ -89,7 +89,7 @@ def test_a_written_baseline_passes_the_same_trace_and_fails_new_leaks(tmp_path):
     base = tmp_path / "base.json"
     r = run("check", "--write-baseline", str(base), REPEAT)
     assert r.returncode == 1  # writing a baseline does not change the verdict of this run
-    assert json.loads(base.read_text())["schema"] == "refscope.baseline/1"
+    assert json.loads(base.read_text())["schema"] == "refscope.baseline/2"
     assert run("check", "--baseline", str(base), REPEAT).returncode == 0
     r = run("check", "--baseline", str(base), KINDS)  # other groups: new
     assert r.returncode == 1

@@ -149,8 +149,15 @@ void fuzz_leaks(const Model& m, const SymbolTable& symbols, const TraceInfo& inf
   SuppressionList suppressions;
   suppressions.parse("leak:" + (symbols.type_count() > 1 ? symbols.type_name(TypeIdx(1)) : std::string("?")),
                      "fuzz.supp");
-  LeakAnalysis gated = analyse_leaks(m, symbols, {from_line, {true, true, false}, false, 20, &suppressions});
+  // Files named portably by the trace's own `@ path` records, as check does.
+  SourcePaths paths = SourcePaths::of(info);
+  suppressions.set_paths(&paths);
+  LeakAnalysis gated =
+      analyse_leaks(m, symbols, {from_line, {true, true, false}, false, 20, &suppressions, &paths});
   require(gated.total_objects() + gated.suppressed_objects == window, "suppressed and kept do not add up");
+  for (const LeakGroup& g : gated.groups)
+    require(!g.portable_id.empty() && g.portable.kind == g.names.kind && g.portable.type == g.names.type,
+            "a group's portable name differs from its name in more than its frames");
   points.push_back(std::move(gated));
 }
 
@@ -160,7 +167,7 @@ void fuzz_check(const Model& m, const TraceInfo& info, std::vector<LeakAnalysis>
   r.by = {"type", "site"};
   r.limits.max_bytes = 100;
   std::map<std::string, BaselineEntry> baseline;
-  if (!points.front().groups.empty()) baseline[points.front().groups.front().id] = {1, UINT64_MAX};
+  if (!points.front().groups.empty()) baseline[points.front().groups.front().portable_id] = {1, UINT64_MAX};
   r.gate = evaluate_gate({&points, repeat ? points.size() - 2 : 0, repeat, &baseline}, r.limits);
   uint64_t counted_objects = 0, counted_bytes = 0;
   for (const GateGroup& g : r.gate.groups) {

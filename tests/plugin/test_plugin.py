@@ -183,11 +183,14 @@ def test_command_line_and_ini_defaults(run_pytest):
 
 
 def test_suppressions_from_the_command_line_and_ini(run_pytest, tmp_path):
-    supp = "# what this suite leaks on purpose\nleak:*/test_two.py\n"
-    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-suppressions=leaks.supp",
-                        files={"test_two.py": TWO_LEAKS, "leaks.supp": supp})
+    # A file is named relative to pytest's rootdir (where pytest.ini is), wherever pytest runs from: here tests/
+    tests = tmp_path / "work" / "tests"
+    tests.mkdir(parents=True)
+    supp = "# what this suite leaks on purpose\nleak:tests/test_two.py\n"
+    result = run_pytest(MAIN_PYTHON, "--refscope", "--refscope-suppressions=../leaks.supp", cwd=tests, ini="[pytest]\n",
+                        files={"tests/test_two.py": TWO_LEAKS, "leaks.supp": supp})
     assert result.outcomes == {"test_retained": "passed", "test_unowned": "passed"}, result
-    result = run_pytest(MAIN_PYTHON, "--refscope", ini="[pytest]\nrefscope_suppressions = leaks.supp\n")
+    result = run_pytest(MAIN_PYTHON, "--refscope", cwd=tests, ini="[pytest]\nrefscope_suppressions = leaks.supp\n")
     assert result.outcomes == {"test_retained": "passed", "test_unowned": "passed"}, result
 
 

@@ -177,14 +177,14 @@ TEST(Gate, ABaselineBeyond2To63IsCompared) {
   g.key.kind = LeakKind::Cyclic;
   g.names.kind = "cyclic";
   g.names.type = "app.Node";
-  g.id = group_identity(g.names);
+  g.id = g.portable_id = group_identity(g.names);
   g.objects = 3;
   g.bytes = 100;
   point.groups.push_back(g);
   point.objects[3] = 3;
   point.bytes[3] = 100;
   std::vector<LeakAnalysis> points{point};
-  std::map<std::string, BaselineEntry> baseline{{g.id, {UINT64_MAX, (uint64_t{1} << 63) + 5}}};
+  std::map<std::string, BaselineEntry> baseline{{g.portable_id, {UINT64_MAX, (uint64_t{1} << 63) + 5}}};
   // When the gate compares them
   GateResult r = evaluate_gate({&points, 0, false, &baseline}, GateLimits{});
   // Then the group is within its baseline: nothing counts and the gate passes

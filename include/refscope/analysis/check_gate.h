@@ -55,7 +55,8 @@ struct GateInput {
   const std::vector<LeakAnalysis>* points = nullptr;
   size_t warmup = 0;  // --repeat only
   bool repeat = false;
-  const std::map<std::string, BaselineEntry>* baseline = nullptr;  // by group identity
+  // By the portable identity of a group (LeakGroup::portable_id): groups of one function share an entry.
+  const std::map<std::string, BaselineEntry>* baseline = nullptr;
 };
 
 GateResult evaluate_gate(const GateInput& in, const GateLimits& limits);

@@ -23,6 +23,9 @@ struct LeakOptions {
   size_t limit = 20;  // objects listed, largest first (0: all)
   // Objects they match are left out of every figure but the suppressed ones; each line counts what it matched.
   SuppressionList* suppressions = nullptr;
+  // Where the project root, stdlib and site directories are, for the groups' portable names (none: files as the
+  // trace names them).
+  const SourcePaths* paths = nullptr;
 };
 
 struct LeakObject {

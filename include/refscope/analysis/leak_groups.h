@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "refscope/analysis/leak_classifier.h"
+#include "refscope/analysis/source_paths.h"
 #include "refscope/reader/symbols.h"
 
 namespace refscope {
@@ -52,8 +53,16 @@ struct LeakGroup {
   uint64_t objects = 0;
   uint64_t bytes = 0;
   uint64_t first_addr = UINT64_MAX, first_line = 0;  // the group's lowest address (then line): ties in sorting
-  GroupNames names;  // filled by whoever names the groups (group_names)
+  GroupNames names;  // filled by whoever names the groups (name_group)
   std::string id;    // the names as one string (group_identity)
+  // The names with each frame as frame_key (source_paths.h): what a baseline stores and matches, so that a
+  // baseline written in one checkout matches in another, and after edits that move lines within a function.
+  GroupNames portable;
+  std::string portable_id;  // group_identity(portable)
+  // The site (under --by stack, the innermost frame): its file relative to the project root when the root holds
+  // it, else as the trace names it, and its line. Empty without a site.
+  std::string site_file;
+  uint64_t site_line = 0;
 };
 
 // Gathers objects into groups. Objects are added one at a time so that callers can filter (suppressions).
@@ -79,6 +88,11 @@ class LeakGrouper {
 void sort_leak_groups(std::vector<LeakGroup>& groups);
 
 GroupNames group_names(const LeakGroupKey& key, const SymbolTable& symbols);
+// The same with each frame as frame_key: files relative to the project root, stdlib and site directories, and the
+// function rather than the line where the trace names it.
+GroupNames portable_group_names(const LeakGroupKey& key, const SymbolTable& symbols, const SourcePaths& paths);
+// Fills names, id, portable, portable_id, site_file and site_line.
+void name_group(LeakGroup& g, const SymbolTable& symbols, const SourcePaths& paths);
 // One string that identifies a group across traces: kind, type, site and stack joined.
 std::string group_identity(const GroupNames& names);
 // "app.Node at app.py:12 in main", for a line of text or a JUnit test name.

@@ -43,6 +43,8 @@ CLI::Option* add_count_option(CLI::App* cmd, const std::string& name, std::optio
 
 // --suppressions FILE (repeatable), for the commands that classify leaks.
 void add_suppressions_option(CLI::App* cmd, std::vector<std::string>& files);
+// --root DIR: the project root that portable file names are relative to (source_paths.h).
+void add_root_option(CLI::App* cmd, std::string& root);
 
 // The replay the options ask for: the trace opened, the points announced, progress on when stderr is a terminal.
 // `extra` announces further points the command will ask for (check --repeat), so their occurrences count from

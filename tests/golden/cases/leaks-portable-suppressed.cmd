@@ -1,0 +1,1 @@
+leaks sample-traces/leaks/checkout-ci.trace --from start --suppressions sample-traces/leaks/suppressions-portable.txt
