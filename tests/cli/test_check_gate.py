@@ -62,17 +62,37 @@ def test_closed_stdout_keeps_the_verdict():
         assert b"error" not in err
 
 
-def test_junit_has_a_testcase_per_group_and_failures_over_the_limits(tmp_path):
+def test_junit_has_a_failing_testcase_per_failing_group_and_one_for_the_rest(tmp_path):
     junit = tmp_path / "leaks.xml"
     r = run("check", "--from", "start", "--junit", str(junit), KINDS)
     assert r.returncode == 1
     root = ET.parse(junit).getroot()
     suite = root.find("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == 5
-    failed = sorted(c.get("classname") for c in cases if c.find("failure") is not None)
-    assert failed == ["refscope.leaks.cyclic", "refscope.leaks.unowned"]
-    assert suite.get("failures") == "2" and root.get("failures") == "2"
+    failing = [c for c in cases if c.find("failure") is not None]
+    assert sorted(c.get("classname") for c in failing) == ["refscope.leaks.cyclic", "refscope.leaks.unowned"]
+    # Each names its site's file and line, as GitLab and the GitHub reporters read them
+    assert sorted((c.get("file"), c.get("line")) for c in failing) == [("app/server.py", "90"), ("app/tree.py", "77")]
+    # The three other groups (a retained entry, two indirect ones) are one passing case
+    rest = [c for c in cases if c.find("failure") is None]
+    assert len(rest) == 1 and rest[0].get("file") is None
+    assert rest[0].find("system-out").text.startswith("3 leak groups (3 objects")
+    assert suite.get("tests") == "3" and suite.get("failures") == "2" and root.get("failures") == "2"
+
+
+def test_junit_of_a_gate_that_passes_is_one_passing_case(tmp_path):
+    junit = tmp_path / "leaks.xml"
+    assert run("check", "--from", "start", "--fail-on", "cyclic", "--max-objects", "9", "--junit", str(junit),
+               KINDS).returncode == 0
+    cases = ET.parse(junit).getroot().find("testsuite").findall("testcase")
+    assert [(c.get("name"), c.find("failure")) for c in cases] == [("every other leak group", None)]
+
+
+def test_junit_groups_without_a_site_have_no_file(tmp_path):
+    junit = tmp_path / "leaks.xml"
+    assert run("check", "--from", "start", "--by", "type", "--junit", str(junit), KINDS).returncode == 1
+    failing = [c for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None]
+    assert failing and all(c.get("file") is None and c.get("line") is None for c in failing)
 
 
 def test_junit_marks_suppressions_skipped(tmp_path):

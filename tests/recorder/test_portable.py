@@ -1,7 +1,8 @@
-"""Baselines and suppressions that mean the same in every checkout: a suite recorded in one
+"""Baselines, suppressions and JUnit reports that mean the same in every checkout: a suite recorded in one
 directory and checked against a baseline written for a copy of it in another, with its lines moved."""
 import json
 import subprocess
+import xml.etree.ElementTree as ET
 
 from conftest import REFSCOPE
 
@@ -68,6 +69,11 @@ def check(trace, *args, cwd=None):
     return proc.returncode, json.loads(proc.stdout)
 
 
+def line_of(path, text):
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
 def counted(report, type_name):
     return sum(g["counted_objects"] for g in report["groups"] if g["type"] == type_name)
 
@@ -120,3 +126,27 @@ def test_suppressions_name_files_relative_to_the_project_and_the_stdlib(python, 
     assert status == 1
     assert report["suppressions"][0]["objects"] == 0
 
+
+def test_junit_has_a_failing_case_per_failing_group_with_file_and_line_and_one_passing_case(python, tmp_path):
+    ci = checkout(tmp_path / "ci" / "build-17", moved_by=3)
+    trace = record(python, ci, 4)
+    junit = tmp_path / "leaks.xml"
+    status, report = check(trace, "--junit", str(junit))
+    assert status == 1
+    suite = ET.parse(junit).getroot().find("testsuite")
+    cases = suite.findall("testcase")
+    failing = [c for c in cases if c.find("failure") is not None]
+    passing = [c for c in cases if c.find("failure") is None and c.find("skipped") is None]
+    failed_groups = [g for g in report["groups"] if g["fails"]]
+    assert len(failing) == len(failed_groups) >= 3
+    assert len(passing) == 1, [c.attrib for c in passing]
+    assert int(suite.get("tests")) == len(cases) and int(suite.get("failures")) == len(failing)
+    registry = ci / "app" / "registry.py"
+    where = {(c.get("classname"), c.get("file"), c.get("line")) for c in failing}
+    assert ("refscope.leaks.retained", "app/registry.py", str(line_of(registry, "KEPT.append(Entry(n))"))) in where
+    assert ("refscope.leaks.unowned", "app/registry.py", str(line_of(registry, "Py_IncRef"))) in where
+    fraction = [c for c in failing if "fractions.Fraction" in c.get("name")]
+    assert len(fraction) == 1 and fraction[0].get("file").endswith("/fractions.py")  # outside the project: as recorded
+    assert int(fraction[0].get("line")) > 0
+    names = {c.get("name") for c in failing}
+    assert "app.registry.Entry at app/registry.py in Registry.add" in names, names
