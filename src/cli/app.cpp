@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <system_error>
 
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
@@ -30,14 +31,13 @@ int report(const TraceError& e) {
   return kExitUsage;
 }
 
-// Runs the command and maps every way it can end to the documented exit status: its own (0, or 1 for check),
-// or 2 with a message. Nothing escapes: an exception refscope did not expect is still a message and status 2,
-// never an abort.
-int run_command(const CommandRun& selected) {
+// Runs `body` and maps every way it can end to the documented exit status: its own (0, or 1 for check), or 2
+// with a message. Nothing escapes: an exception refscope did not expect is still a message and status 2, never an
+// abort.
+template <typename Body>
+int guarded(Body&& body) {
   try {
-    int status = selected ? selected() : kExitUsage;
-    standard_output().flush();
-    return status;
+    return body();
   } catch (const TraceError& e) {
     return report(e);
   } catch (const UsageError& e) {
@@ -48,6 +48,10 @@ int run_command(const CommandRun& selected) {
     print_error(e.what());
   } catch (const FigureOverflow& e) {
     print_error(e.what());
+  } catch (const std::system_error& e) {
+    // Under a memory limit, starting the replay's reader thread fails with EAGAIN: that is running out of memory.
+    bool memory = e.code() == std::errc::resource_unavailable_try_again || e.code() == std::errc::not_enough_memory;
+    print_error(std::string(memory ? "out of memory: " : "system error: ") + e.what());
   } catch (const std::length_error& e) {
     print_error(std::string("too large for refscope: ") + e.what());
   } catch (const std::exception& e) {
@@ -67,9 +71,7 @@ int help_written(int status) {
   return kExitUsage;
 }
 
-}  // namespace
-
-int run(int argc, char** argv) {
+int parse_and_run(int argc, char** argv) {
   // A closed output pipe shows up as EPIPE from write(); see report/output.h.
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -109,7 +111,19 @@ int run(int argc, char** argv) {
 
   log::setup(quiet ? -1 : verbose);
   set_progress_allowed(!quiet && ::isatty(STDERR_FILENO));
-  return run_command(selected);
+  if (!selected) return kExitUsage;
+  int status = selected();
+  standard_output().flush();
+  return status;
+}
+
+}  // namespace
+
+// Parsing the command line, setting up, running the command and flushing its output all run under guarded(): an
+// exception from any of them (the command's own, or one refscope did not expect, such as std::length_error) ends
+// refscope with a message and status 2.
+int run(int argc, char** argv) {
+  return guarded([&] { return parse_and_run(argc, argv); });
 }
 
 }  // namespace refscope::cli

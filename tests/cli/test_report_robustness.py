@@ -238,3 +238,22 @@ def test_running_out_of_memory_is_a_message_and_exit_2(binary, samples, big_cycl
     assert r.returncode == 2, (limit, r.stderr)
     assert r.stderr.decode().startswith("refscope: error: out of memory"), r.stderr
     assert run(limit, "summary", small).returncode == 0
+
+
+def test_every_memory_limit_ends_in_a_report_or_a_message(binary, samples):
+    # Wherever memory runs out (parsing the command line, starting the reader's thread, replaying, rendering), the
+    # end is the report or 'refscope: error: ...' and status 2: never an abort (134) or a signal.
+    if sanitized(binary):
+        pytest.skip("AddressSanitizer reserves its shadow memory up front: a data limit stops it at start")
+    trace = str(samples / "leaks" / "kinds.trace")
+    seen = set()
+    for mib in range(1, 65, 5):
+        for args in (["summary", trace], ["leaks", "--format", "json", trace], ["summary", "--help"]):
+            def limited():
+                resource.setrlimit(resource.RLIMIT_DATA, (mib << 20, mib << 20))
+            r = subprocess.run([binary, *args], capture_output=True, preexec_fn=limited, timeout=60)
+            assert r.returncode in (0, 2), (mib, args, r.returncode, r.stderr)
+            if r.returncode == 2:
+                assert r.stderr.decode().startswith("refscope: error: out of memory"), (mib, args, r.stderr)
+            seen.add(r.returncode)
+    assert seen == {0, 2}  # the sweep reaches both ends: limits that stop refscope and limits it works under

@@ -21,7 +21,8 @@ void add_check_command(CLI::App& app, CommandRun& selected);
 void add_record_command(CLI::App& app, CommandRun& selected);
 void add_attach_command(CLI::App& app, CommandRun& selected);
 
-// Parses the command line, runs the command, maps errors to exit status 2. The whole of main().
+// Parses the command line and runs the command; every error, expected or not, is a message and exit status 2.
+// The whole of main().
 int run(int argc, char** argv);
 
 }  // namespace refscope::cli
