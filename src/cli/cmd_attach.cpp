@@ -36,6 +36,7 @@
 #include "refscope/cli/recorder_dir.h"
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
+#include "refscope/util/printable.h"
 
 namespace refscope::cli {
 namespace {
@@ -305,8 +306,10 @@ int run_attach(const AttachOptions& o) {
   }
   double attach_seconds = std::chrono::duration<double>(Clock::now() - started_at).count();
   if (!o.quiet) {
-    std::cerr << "refscope: recording process " << pid << " (" << process.command() << ", Python " << api.version
-              << ") into " << output << "; " << (o.duration > 0 ? "for " + seconds_text(o.duration) + " s or " : "")
+    // The process's command line and what it tells us are its own text: escaped, like everything a trace names.
+    std::cerr << "refscope: recording process " << pid << " (" << printable(process.command()) << ", Python "
+              << api.version << ") into " << printable(output) << "; "
+              << (o.duration > 0 ? "for " + seconds_text(o.duration) + " s or " : "")
               << "until interrupted (Ctrl-C, SIGTERM)\n";
   }
   log::info("attached in {:.3f} s, through {}", attach_seconds, how);
@@ -353,14 +356,16 @@ int run_attach(const AttachOptions& o) {
   in >> word >> reason >> bytes;
   std::getline(in >> std::ws, message);
   if (word != "ended") {
-    std::cerr << "refscope: process " << pid << " ended while recording; its trace " << output
+    std::cerr << "refscope: process " << pid << " ended while recording; its trace " << printable(output)
               << " ends at its last checkpoint\n";
     return kExitFailed;
   }
-  if (!message.empty()) std::cerr << "refscope: the trace " << output << " is incomplete: " << message << "\n";
+  if (!message.empty()) {
+    std::cerr << "refscope: the trace " << printable(output) << " is incomplete: " << printable(message) << "\n";
+  }
   if (reason != "detach") {
-    std::cerr << "refscope: process " << pid << " ended while recording (" << reason << "); its trace " << output
-              << " is complete up to that end\n";
+    std::cerr << "refscope: process " << pid << " ended while recording (" << printable(reason) << "); its trace "
+              << printable(output) << " is complete up to that end\n";
     return kExitFailed;
   }
   // The recorder's thread ends right after its last word: wait for it, so that the process is as it was when
@@ -371,7 +376,8 @@ int run_attach(const AttachOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   log::info("detached in {:.3f} s", std::chrono::duration<double>(Clock::now() - detach_started).count());
-  if (!o.quiet) std::cerr << "refscope: detached from process " << pid << "; trace written to " << output << "\n";
+  if (!o.quiet) std::cerr << "refscope: detached from process " << pid << "; trace written to " << printable(output)
+                          << "\n";
   return 0;
 }
 
