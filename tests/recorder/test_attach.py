@@ -16,7 +16,7 @@ from service_support import Program, assert_no_anomalies, markers, wait_for
 # grows on request. `state` prints what an attach could leave behind; `mark` is a checkpoint when the service
 # runs under `refscope record` (and a no-op otherwise).
 SERVICE = """
-    import gc, json, os, signal, sys, threading
+    import gc, json, os, signal, sys, threading, time
     try:
         import refscope_record
     except ImportError:
@@ -46,9 +46,15 @@ SERVICE = """
 
     # The C library installs a handler for one of its internal signals the first time a process starts a thread,
     # and keeps it: a service with a thread already has it, as the recorder's threads would leave it.
+    tasks = len(os.listdir("/proc/self/task"))
     started = threading.Thread(target=lambda: None)
     started.start()
     started.join()
+    # join() returns when the thread's Python part is done; the kernel's task can outlive it for a moment.
+    for _ in range(5000):
+        if len(os.listdir("/proc/self/task")) == tasks:
+            break
+        time.sleep(0.001)
     print("ready", flush=True)
     for line in sys.stdin:
         command, *args = line.split()
