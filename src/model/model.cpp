@@ -17,6 +17,9 @@ void Model::apply(const Event& ev, const Hint& hint) {
     case RecordKind::RootDef: root_def(ev); break;
     case RecordKind::RootRef: root_ref(ev, hint); break;
     case RecordKind::RootUnref: root_unref(ev, hint); break;
+    case RecordKind::Resize: resize(ev, hint); break;
+    case RecordKind::Name: name_record(ev, hint); break;
+    case RecordKind::LabelDef: ++counts_.label; break;
     case RecordKind::GcStart:
       ++counts_.gc;
       gc_open_ = true;
@@ -85,15 +88,19 @@ void Model::destroy(ObjSlot slot) {
   if (observer_) observer_->before_free(slot);
   Object& o = objects_[slot.value];
   // The references it held are released. Edges that point at it go stale by themselves when its generation moves.
+  bool labelled = !labels_.empty();
   edges_.for_each(o, [&](uint32_t target, uint32_t count) {
     Object& t = objects_[target];
     t.held -= count;
     if (!t.immortal()) t.refcount -= count;
+    if (labelled) labels_.drop_edge(slot.value, target);
   });
+  if (labelled) labels_.drop_name(slot.value);
   edges_.release(o);
   addr_map_.erase(o.addr);
   --live_objects_;
   live_bytes_ -= o.size;
+  if (o.unmeasured()) --unmeasured_objects_;
   if (gc_open_) ++gc_frees_;
   o.flags = 0;
   ++o.gen;
@@ -109,6 +116,26 @@ void Model::alloc(const Event& ev, const Hint& hint) {
   }
   ObjSlot s = create(ev.addr, ev.size, ev.type, ev.site, ev.line, 0);
   objects_[s.value].refcount = 1;
+}
+
+// Z: the object's size with what it owns, as the recorder measured it at a checkpoint. Sizes are display data for
+// the byte figures: nothing else in the model changes.
+void Model::resize(const Event& ev, const Hint& hint) {
+  ++counts_.resize;
+  ObjSlot s = lookup(ev.addr, hint.addr);
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    return;
+  }
+  Object& o = objects_[s.value];
+  live_bytes_ = live_bytes_ - o.size + ev.size;
+  o.size = ev.size;
+  if (o.unmeasured() != ev.unmeasured) {
+    if (ev.unmeasured) ++unmeasured_objects_;
+    else --unmeasured_objects_;
+    o.flags = static_cast<uint8_t>(ev.unmeasured ? o.flags | kUnmeasured : o.flags & ~kUnmeasured);
+  }
+  note_peak(ev.line);
 }
 
 // I and R of an address with no live object: an unknown-object anomaly, and the object comes into being (type
@@ -137,7 +164,27 @@ void Model::incref(const Event& ev, const Hint& hint) {
   if (valid(owner)) {
     edges_.add(objects_[owner.value], s.value, o.gen);
     ++o.held;
+    if (ev.label.value != 0) label_edge(owner.value, s, ev.label);
   }
+}
+
+void Model::label_edge(uint32_t owner, ObjSlot target, LabelIdx label) {
+  labels_.set_edge(owner, target.value, objects_[target.value].gen, label,
+                   [this](uint32_t from, uint32_t to, uint32_t gen) {
+                     if (objects_[to].gen != gen || !objects_[to].live()) return false;
+                     return (from & LabelStore::kRootBit) != 0 || objects_[from].live();
+                   });
+}
+
+// K: the object's own name. Display data only.
+void Model::name_record(const Event& ev, const Hint& hint) {
+  ++counts_.name;
+  ObjSlot s = lookup(ev.addr, hint.addr);
+  if (!valid(s)) {
+    anomaly(AnomalyKind::UnknownObject, ev);
+    return;
+  }
+  labels_.set_name(s.value, ev.label);
 }
 
 void Model::decref(const Event& ev, const Hint& hint) {
@@ -235,6 +282,7 @@ void Model::root_ref(const Event& ev, const Hint& hint) {
   edges_.add(roots_[ev.root.value].holder, s.value, o.gen);
   ++o.held;
   ++root_edges_;
+  if (ev.label.value != 0) label_edge(LabelStore::kRootBit | ev.root.value, s, ev.label);
 }
 
 // U: like D with an owner. A root that holds no reference to the object is an owner-mismatch.
@@ -257,7 +305,7 @@ void Model::root_unref(const Event& ev, const Hint& hint) {
 }
 
 size_t Model::memory_bytes() const {
-  return objects_.memory_bytes() + addr_map_.memory_bytes() + edges_.memory_bytes();
+  return objects_.memory_bytes() + addr_map_.memory_bytes() + edges_.memory_bytes() + labels_.memory_bytes();
 }
 
 }  // namespace refscope

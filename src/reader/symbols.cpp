@@ -10,6 +10,8 @@ SymbolTable::SymbolTable() {
   stack_ids_.push_back(0);
   root_trace_ids_.push_back(0);
   root_ids_.push_back(0);
+  labels_.push_back({"", 0});
+  label_ids_.push_back(0);
 }
 
 uint32_t SymbolTable::lookup_big(const std::unordered_map<uint32_t, uint32_t>& big, uint32_t id) {
@@ -54,6 +56,17 @@ bool SymbolTable::define_stack(uint32_t trace_id, StackNode node, uint64_t line,
   return true;
 }
 
+bool SymbolTable::define_label(uint32_t trace_id, std::string_view text, uint64_t line, uint64_t& previous_line) {
+  uint32_t existing = find_label(trace_id);
+  if (existing != kMissing) {
+    previous_line = labels_[existing].line;
+    return labels_[existing].name == text;
+  }
+  assign(label_ids_, label_big_, trace_id, static_cast<uint32_t>(labels_.size()));
+  labels_.push_back({std::string(text), line});
+  return true;
+}
+
 RootIdx SymbolTable::define_root(uint32_t trace_id) {
   uint32_t existing = find_root(trace_id);
   if (existing != kMissing) return RootIdx(existing);
@@ -72,6 +85,8 @@ void SymbolTable::declare(const Event& ev) {
                  previous);
   else if (ev.kind == RecordKind::RootDef)
     define_root(static_cast<uint32_t>(ev.extra));
+  else if (ev.kind == RecordKind::LabelDef)
+    define_label(ev.id, ev.text, ev.line, previous);
 }
 
 std::string SymbolTable::site_label(StackIdx s) const {

@@ -106,6 +106,9 @@ const char* record_name(char c) {
     case 'P': return "P (reference held by a named root)";
     case 'U': return "U (reference released by a named root)";
     case 'E': return "E (end of the recording)";
+    case 'Z': return "Z (size)";
+    case 'L': return "L (label)";
+    case 'K': return "K (object name)";
     default: return "record";
   }
 }
@@ -179,6 +182,7 @@ bool TraceReader::parse_fast(const char* p, unsigned len, uint32_t blanks, Event
     case 'D':
       if (!f.hex(ev.addr)) return false;
       ev.owner = 0;
+      ev.label = LabelIdx(0);
       if (f.more() && !f.hex(ev.owner)) return false;
       if (f.more()) return false;
       ev.kind = p[0] == 'I' ? RecordKind::Incref : RecordKind::Decref;
@@ -378,7 +382,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
     fail("a record must start at the beginning of its line", line);
   }
   if (line.size() > 1 && !is_blank(line[1])) {
-    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U E",
+    fail("unknown record " + quoted(Cursor(line).field()) + "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U Z L K E",
          line);
   }
   LineParser p{*this, line, Cursor(line.substr(1)), record};
@@ -407,6 +411,9 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       ev.kind = record == 'I' ? RecordKind::Incref : RecordKind::Decref;
       ev.addr = p.address("ADDR");
       ev.owner = p.optional_address("OWNER");
+      ev.label = LabelIdx(0);
+      // The LABEL field (format 2); in a version-1 trace it is an extra field.
+      if (record == 'I' && ev.owner != 0 && info_.version >= 2 && !p.cur.at_end()) ev.label = label_field(p, line);
       p.end();
       heap_records_seen_ = true;
       return true;
@@ -470,12 +477,56 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       ev.kind = record == 'P' ? RecordKind::RootRef : RecordKind::RootUnref;
       ev.addr = p.address("ADDR");
       uint64_t root = p.number("ROOT", UINT32_MAX, "2^32-1");
+      ev.label = LabelIdx(0);
+      if (record == 'P' && !p.cur.at_end()) ev.label = label_field(p, line);
       p.end();
       uint32_t r = root == 0 ? SymbolTable::kMissing : symbols_.find_root(static_cast<uint32_t>(root));
       if (r == SymbolTable::kMissing)
         fail("root " + std::to_string(root) + " is not defined (an N record must define it first)", line);
       ev.root = RootIdx(r);
       ev.extra = root;  // the root's own id, for messages
+      heap_records_seen_ = true;
+      return true;
+    }
+    case 'L': {
+      need_version(2, record, line);
+      ev.kind = RecordKind::LabelDef;
+      uint64_t id = p.number("ID", UINT32_MAX, "2^32-1");
+      if (id == 0) fail("label id 0 is reserved for 'no label'", line);
+      ev.text = p.cur.rest();
+      if (ev.text.empty()) fail("missing field TEXT in L (label) record", line);
+      uint64_t previous = 0;
+      if (!symbols_.define_label(static_cast<uint32_t>(id), ev.text, line_, previous))
+        fail("label " + std::to_string(id) + " redefined with another text (first defined on line " +
+                 std::to_string(previous) + ")",
+             line);
+      ev.id = static_cast<uint32_t>(id);
+      ev.label = LabelIdx(symbols_.find_label(static_cast<uint32_t>(id)));
+      return true;
+    }
+    case 'K': {
+      need_version(2, record, line);
+      ev.kind = RecordKind::Name;
+      ev.addr = p.address("ADDR");
+      if (p.cur.at_end()) fail("missing field LABEL in K (object name) record", line);
+      ev.label = label_field(p, line);
+      if (ev.label.value == 0) fail("K (object name) needs a label; 0 is 'no label'", line);
+      p.end();
+      heap_records_seen_ = true;
+      return true;
+    }
+    case 'Z': {
+      need_version(2, record, line);
+      ev.kind = RecordKind::Resize;
+      ev.addr = p.address("ADDR");
+      ev.size = p.number("SIZE", kMaxSize, "2^48");
+      ev.unmeasured = false;
+      if (!p.cur.at_end()) {
+        std::string_view mark = p.cur.field();
+        if (mark != "?") fail("extra field " + quoted(mark) + " in Z (size) record; only '?' may follow SIZE", line);
+        ev.unmeasured = true;
+      }
+      p.end();
       heap_records_seen_ = true;
       return true;
     }
@@ -493,7 +544,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       return false;
     default:
       fail("unknown record " + quoted(std::string_view(&line[0], 1)) +
-               "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U E",
+               "; records are one letter: @ T S A I D F R M G g, and in version 2 N P U Z L K E",
            line);
   }
 }
@@ -515,6 +566,17 @@ void TraceReader::parse_meta(std::string_view rest, Event& ev, std::string_view 
   }
   if (ev.text == "recorder") info_.recorded = true;
   info_.add_metadata(ev.text, ev.text2);
+}
+
+// The LABEL field of I, P and K (format 2): a label id an L record defined, or 0 for none.
+LabelIdx TraceReader::label_field(LineParser& p, std::string_view line) {
+  need_version(2, p.record, line);
+  uint64_t id = p.number("LABEL", UINT32_MAX, "2^32-1");
+  if (id == 0) return LabelIdx(0);
+  uint32_t l = symbols_.find_label(static_cast<uint32_t>(id));
+  if (l == SymbolTable::kMissing)
+    fail("label " + std::to_string(id) + " is not defined (an L record must define it first)", line);
+  return LabelIdx(l);
 }
 
 void TraceReader::need_version(int version, char record, std::string_view line) const {

@@ -6,7 +6,7 @@ namespace {
 // The records whose text fields point into the reader's buffer.
 bool carries_text(RecordKind k) {
   return k == RecordKind::Meta || k == RecordKind::Type || k == RecordKind::Stack || k == RecordKind::Marker ||
-         k == RecordKind::RootDef;
+         k == RecordKind::RootDef || k == RecordKind::LabelDef;
 }
 
 }  // namespace

@@ -114,7 +114,8 @@ void Replay::declare(const Event& ev) {
   switch (ev.kind) {
     case RecordKind::Type:
     case RecordKind::Stack:
-    case RecordKind::RootDef: symbols_.declare(ev); break;
+    case RecordKind::RootDef:
+    case RecordKind::LabelDef: symbols_.declare(ev); break;
     case RecordKind::Meta:
       info_.add_metadata(ev.text, ev.text2);
       if (ev.text == "refs") info_.refs = ev.text2 == "sampled" ? RefsMode::Sampled : RefsMode::Exact;

@@ -153,12 +153,13 @@ inline TraceError trace_error(std::string text) {
 // objects hold; each object's `held` equals the multiplicities of the live edges into it (named roots' included); live objects and bytes
 // are the sums over live objects; the per-type totals add up to them; peaks are at least the current figures.
 inline ::testing::AssertionResult invariants_hold(const Model& m, size_t type_count = 1) {
-  uint64_t objects = 0, bytes = 0;
+  uint64_t objects = 0, bytes = 0, unmeasured = 0;
   std::map<uint32_t, uint64_t> incoming;
   uint32_t max_type = 0;
   m.for_each_live([&](ObjSlot s, const Object& o) {
     ++objects;
     bytes += o.size;
+    unmeasured += o.unmeasured() ? 1 : 0;
     max_type = std::max(max_type, o.type.value);
     m.for_each_edge(s, [&](ObjSlot t, uint32_t n) { incoming[t.value] += n; });
   });
@@ -177,6 +178,8 @@ inline ::testing::AssertionResult invariants_hold(const Model& m, size_t type_co
     return ::testing::AssertionFailure() << "live_objects " << m.live_objects() << " != " << objects;
   if (bytes != m.live_bytes())
     return ::testing::AssertionFailure() << "live_bytes " << m.live_bytes() << " != " << bytes;
+  if (unmeasured != m.unmeasured_objects())
+    return ::testing::AssertionFailure() << "unmeasured_objects " << m.unmeasured_objects() << " != " << unmeasured;
   uint64_t type_objects = 0, type_bytes = 0;
   for (const TypeTotal& t : live_by_type(m, std::max<size_t>(type_count, max_type + 1))) {
     type_objects += t.objects;

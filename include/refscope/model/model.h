@@ -8,6 +8,7 @@
 
 #include "refscope/model/anomaly.h"
 #include "refscope/model/edge_store.h"
+#include "refscope/model/label_store.h"
 #include "refscope/model/object.h"
 #include "refscope/reader/event.h"
 #include "refscope/util/addr_map.h"
@@ -23,6 +24,8 @@ struct EventCounts {
   uint64_t alloc = 0, incref = 0, decref = 0, free = 0, refcount = 0, marker = 0, gc = 0;
   uint64_t meta = 0, type = 0, stack = 0, gc_end = 0;
   uint64_t root_def = 0, root_ref = 0, root_unref = 0;  // N, P, U (format 2)
+  uint64_t resize = 0;                                  // Z (format 2)
+  uint64_t label = 0, name = 0;                         // L, K (format 2)
 };
 
 // A named root (format 2): a holder of references that is no object of the traced heap (the interpreter's
@@ -95,9 +98,9 @@ class Model {
     if (h.owner != AddrMap::kMissing) edges_.prefetch(objects_[h.owner]);
   }
   void set_observer(ModelObserver* observer) { observer_ = observer; }
-  // A, I, D, F, R, P and U name an object by ADDR; the other records leave `ev.addr` as it was.
+  // A, I, D, F, R, P, U, Z and K name an object by ADDR; the other records leave `ev.addr` as it was.
   static bool names_object(const Event& ev) {
-    return ev.kind >= RecordKind::Alloc && ev.kind <= RecordKind::RootUnref;
+    return ev.kind >= RecordKind::Alloc && ev.kind <= RecordKind::Name;
   }
 
   RefsMode refs_mode() const { return mode_; }
@@ -151,10 +154,23 @@ class Model {
   }
   bool has_root_edges() const { return root_edges_ > 0; }
 
+  // --- Labels and names (format 2; display data) -----------------------------------------------------------------
+  // What the reference owner -> target is (an attribute, a key, an index...), LabelIdx 0 when the trace did not say.
+  LabelIdx edge_label(ObjSlot owner, ObjSlot target) const {
+    return labels_.edge(owner.value, target.value, objects_[target.value].gen);
+  }
+  LabelIdx root_edge_label(RootIdx root, ObjSlot target) const {
+    return labels_.edge(LabelStore::kRootBit | root.value, target.value, objects_[target.value].gen);
+  }
+  // The object's own name (a module's, a class's, a function's), LabelIdx 0 when it has none.
+  LabelIdx name(ObjSlot s) const { return labels_.name(s.value); }
+
   // --- Totals ----------------------------------------------------------------------------------------------------
   const EventCounts& counts() const { return counts_; }
   uint64_t live_objects() const { return live_objects_; }
   uint64_t live_bytes() const { return live_bytes_; }
+  // Live objects whose size leaves out memory they own (a `Z ... ?`: the recorder could not measure it).
+  uint64_t unmeasured_objects() const { return unmeasured_objects_; }
   uint64_t peak_bytes() const { return peak_bytes_; }
   uint64_t peak_bytes_objects() const { return peak_bytes_objects_; }  // live objects when bytes peaked
   uint64_t peak_bytes_line() const { return peak_bytes_line_; }
@@ -189,6 +205,9 @@ class Model {
   void root_def(const Event& ev);
   void root_ref(const Event& ev, const Hint& hint);
   void root_unref(const Event& ev, const Hint& hint);
+  void resize(const Event& ev, const Hint& hint);
+  void name_record(const Event& ev, const Hint& hint);
+  void label_edge(uint32_t owner, ObjSlot target, LabelIdx label);
 
   ObjSlot create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site, uint64_t line, uint16_t flags);
   void destroy(ObjSlot slot);
@@ -202,6 +221,7 @@ class Model {
   std::vector<uint32_t> free_slots_;
   AddrMap addr_map_;
   EdgeStore edges_;
+  LabelStore labels_;
   AnomalyLog anomalies_;
   EventCounts counts_;
   std::vector<MarkerRecord> markers_;
@@ -210,6 +230,7 @@ class Model {
   ModelObserver* observer_ = nullptr;
 
   uint64_t live_objects_ = 0, live_bytes_ = 0;
+  uint64_t unmeasured_objects_ = 0;
   uint64_t peak_bytes_ = 0, peak_bytes_objects_ = 0, peak_bytes_line_ = 0;
   uint64_t peak_objects_ = 0, peak_objects_line_ = 0;
   uint64_t last_line_ = 0;

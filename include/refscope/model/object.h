@@ -14,6 +14,7 @@ enum ObjectFlags : uint8_t {
   kLive = 1,       // the slot holds a live object
   kImmortal = 2,   // `R ADDR immortal`: ignores I and D
   kSynthetic = 4,  // made known by an anomaly, not by an A: older than every window, not counted as an alloc
+  kUnmeasured = 8,  // `Z ADDR SIZE ?`: it owns memory its size leaves out
 };
 
 struct Object {
@@ -37,6 +38,7 @@ struct Object {
   bool live() const { return flags & kLive; }
   bool immortal() const { return flags & kImmortal; }
   bool synthetic() const { return flags & kSynthetic; }
+  bool unmeasured() const { return flags & kUnmeasured; }
   // References from outside the traced heap: refcount minus what live objects hold, never below 0.
   uint64_t external() const {
     return refcount > static_cast<int64_t>(held) ? static_cast<uint64_t>(refcount) - held : 0;

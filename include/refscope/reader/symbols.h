@@ -43,6 +43,12 @@ class SymbolTable {
   RootIdx define_root(uint32_t trace_id);
   size_t root_count() const { return root_trace_ids_.size(); }  // index 0 included (never a root)
   uint32_t root_trace_id(RootIdx r) const { return root_trace_ids_[r.value]; }
+  // Labels (format 2): `L ID TEXT` defines an id once; the same id again must have the same text.
+  uint32_t find_label(uint32_t trace_id) const { return lookup(label_ids_, label_big_, trace_id); }
+  bool define_label(uint32_t trace_id, std::string_view text, uint64_t line, uint64_t& previous_line);
+  // "" for LabelIdx 0 (no label).
+  const std::string& label(LabelIdx l) const { return labels_[l.value].name; }
+  size_t label_count() const { return labels_.size(); }
   // Defines what a T, S or N event that a reader has checked defines (its id, name or frame), at the index that
   // reader's own table gave it: tables given the same events in the same order agree.
   void declare(const Event& ev);
@@ -69,11 +75,12 @@ class SymbolTable {
                      uint32_t index);
 
   std::vector<TypeEntry> types_;
+  std::vector<TypeEntry> labels_;
   std::vector<StackNode> stacks_;
   std::vector<uint64_t> stack_lines_;
   std::vector<uint32_t> root_trace_ids_;
-  std::vector<uint32_t> type_ids_, stack_ids_, root_ids_;
-  std::unordered_map<uint32_t, uint32_t> type_big_, stack_big_, root_big_;
+  std::vector<uint32_t> type_ids_, stack_ids_, root_ids_, label_ids_;
+  std::unordered_map<uint32_t, uint32_t> type_big_, stack_big_, root_big_, label_big_;
 };
 
 }  // namespace refscope

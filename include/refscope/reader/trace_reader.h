@@ -39,6 +39,8 @@ struct TraceInfo {
   }
 };
 
+struct LineParser;
+
 class TraceReader {
  public:
   // Opens the trace and reads up to its header. Throws TraceError for a file that cannot be opened or is not a
@@ -74,6 +76,7 @@ class TraceReader {
   void parse_root(std::string_view rest, Event& ev, std::string_view line);
   // Fails for a record that the header's format version does not have.
   void need_version(int version, char record, std::string_view line) const;
+  LabelIdx label_field(LineParser& p, std::string_view line);
   void parse_end(std::string_view rest, std::string_view line);
   void check_end();
 
@@ -86,7 +89,7 @@ class TraceReader {
   bool eof_ = false;
   uint64_t line_ = 0;
   uint64_t consumed_ = 0;
-  bool heap_records_seen_ = false;  // an A, I, D, F or R was read: `@ refs` may no longer change
+  bool heap_records_seen_ = false;  // an A, I, D, F, R, P, U, Z or K was read: `@ refs` may no longer change
   uint64_t gc_open_line_ = 0;       // line of the open G, 0 when none is open
   bool end_checked_ = false;
 };

@@ -20,6 +20,8 @@ using TypeIdx = Id<struct TypeTag>;
 using StackIdx = Id<struct StackTag>;
 // Index into SymbolTable's named roots (trace format 2); 0 is never a root.
 using RootIdx = Id<struct RootTag>;
+// Index into SymbolTable's labels (trace format 2); 0 is "no label".
+using LabelIdx = Id<struct LabelTag>;
 // Slot of a live object in the model's object table. Slots are reused after a free.
 using ObjSlot = Id<struct ObjTag>;
 
