@@ -20,6 +20,7 @@ enum BlockFlags : uint8_t {
   kSeen = 2,      // reached by the current checkpoint's walk
   kTouched = 4,   // references to it added or removed at the current checkpoint
   kNew = 8,       // introduced at the current checkpoint
+  kNamed = 16,    // its `K` is in the trace (kept from one checkpoint to the next, cleared by a new `A`)
 };
 
 // 32 bytes, so that two blocks share a cache line and none straddles two: the table is probed once per

@@ -11,6 +11,7 @@
 //      An owner that was not traversed this time (it became untracked and unreachable) keeps its references.
 //   5. `R` for each object whose refcount changed, that is new, or whose references changed; `immortal` for
 //      immortal objects (3.12+) and for the static and deep-frozen objects of 3.11 (refcount near 10^9).
+//      `Z` for each object whose size, with the memory it owns, is not what the trace last said (owned_size.h).
 //   6. `M label`.
 // The collector is disabled meanwhile so that nothing is freed behind the walk's back, and the checkpoint's own
 // allocations (the list from gc.get_objects) are not recorded.
@@ -171,10 +172,11 @@ class CheckpointWalk {
       Block* b = r_.blocks_.slot(i);
       if (b->addr == 0 || b->state != BlockState::Live) continue;
       uint64_t flags = b->flags;
-      b->flags = flags & kGuessed;
+      b->flags = flags & (kGuessed | kNamed);
       if (!(flags & kSeen) && !readable(*b)) continue;
       int64_t rc = observed_refcount(reinterpret_cast<PyObject*>(b->object()));
       if (rc == 0) continue;  // freed while the checkpoint ran: cannot happen with the collector off
+      r_.note_object(*b, flags & kNew);
       if (rc != b->last_refcount || (flags & (kNew | kTouched))) {
         if (rc == kImmortal && b->last_refcount == kImmortal && !(flags & kNew)) continue;
         r_.write_refcount(b->object(), rc);
@@ -232,12 +234,18 @@ class CheckpointWalk {
   }
 
   void write_ref(char kind, uintptr_t object, uintptr_t owner) {
+    // What the new reference is (its `L` goes out first when its text is new).
+    uint32_t label = kind == 'I' ? r_.labels_.of(reinterpret_cast<PyObject*>(owner), reinterpret_cast<PyObject*>(object)) : 0;
     char* p = r_.writer_.reserve(kMaxFixedRecord);
     p = put_char(p, kind);
     p = put_char(p, ' ');
     p = put_hex(p, object);
     p = put_char(p, ' ');
     p = put_hex(p, owner);
+    if (label != 0) {
+      p = put_char(p, ' ');
+      p = put_dec(p, label);
+    }
     p = put_char(p, '\n');
     r_.writer_.commit(p);
     touched_.push_back(object);
@@ -268,6 +276,7 @@ void Recorder::checkpoint(const std::string& label) {
   refscope_float_freelist_close();  // in case a collection reopened it behind the callback's back
   nursery_flush();  // the walk looks at every Pending block in the table
   CheckpointWalk walk(*this);
+  labels_.begin_checkpoint();
   walk.introduce_table_blocks();
   PyObject* roots = all_tracked_objects();
   if (roots == nullptr || !PyList_Check(roots)) {
@@ -280,12 +289,68 @@ void Recorder::checkpoint(const std::string& label) {
   walk.write_reference_changes();
   // The list held a reference to every tracked object: let go before reading refcounts.
   Py_DECREF(roots);
+  owned_.begin_checkpoint();
+  ++checkpoints_;
   walk.write_refcounts();
+  forget_dead_sizes();
   dead_.clear();
   write_marker(label);
   writer_.flush(true);
   if (gc_was_enabled) PyGC_Enable();
   suspended_ = false;
+}
+
+void Recorder::note_object(Block& b, bool is_new) {
+  auto* op = reinterpret_cast<PyObject*>(b.object());
+  // `__sizeof__` is called through the object's type: only for an object still of the type its `A` gave.
+  if (reinterpret_cast<uintptr_t>(Py_TYPE(op)) != types_.info(b.type).ptr) return;
+  if (!(b.flags & kNamed) && ReferenceLabels::has_name(op)) {
+    b.flags |= kNamed;
+    if (uint32_t name = labels_.name_of(op)) write_name(b.object(), name);
+  }
+  bool measured = true;
+  uint64_t size = owned_.size_of(op, b.offset, b.size, measured);
+  uint64_t now = size | (measured ? 0 : kUnmeasured);
+  // What the trace says now: the `A`'s SIZE, unless a `Z` for this object said otherwise since. An entry of an
+  // object freed since (or of the one before a new object at the address) is not this object's.
+  uint64_t said = b.size;
+  auto it = sizes_.find(b.object());
+  if (it != sizes_.end() && !is_new && !dead_.contains(b.object())) said = it->second.size;
+  if (now != said) write_size(b.object(), size, measured);
+  if (now != b.size) {
+    sizes_[b.object()] = SaidSize{now, checkpoints_};
+  } else if (it != sizes_.end()) {
+    sizes_.erase(it);
+  }
+}
+
+void Recorder::forget_dead_sizes() {
+  if (dead_.size() == 0) return;
+  for (auto it = sizes_.begin(); it != sizes_.end();) {
+    if (it->second.checkpoint != checkpoints_ && dead_.contains(it->first)) it = sizes_.erase(it);
+    else ++it;
+  }
+}
+
+void Recorder::write_name(uintptr_t object, uint32_t label) {
+  char* p = writer_.reserve(kMaxFixedRecord);
+  p = put_text(p, "K ");
+  p = put_hex(p, object);
+  p = put_char(p, ' ');
+  p = put_dec(p, label);
+  p = put_char(p, '\n');
+  writer_.commit(p);
+}
+
+void Recorder::write_size(uintptr_t object, uint64_t size, bool measured) {
+  char* p = writer_.reserve(kMaxFixedRecord);
+  p = put_text(p, "Z ");
+  p = put_hex(p, object);
+  p = put_char(p, ' ');
+  p = put_dec(p, size);
+  if (!measured) p = put_text(p, " ?");
+  p = put_char(p, '\n');
+  writer_.commit(p);
 }
 
 }  // namespace refscope::recorder

@@ -238,6 +238,8 @@ void Recorder::after_fork_child(const std::string* new_path) {
     b->flags &= kGuessed;
   }
   edges_.clear();
+  sizes_.clear();
+  labels_.reset();
   dead_.clear();
   types_.reset_written();
   stacks_.reset_written();

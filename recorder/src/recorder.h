@@ -17,11 +17,14 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "address_set.h"
 #include "block_table.h"
+#include "owned_size.h"
+#include "reference_labels.h"
 #include "stack_table.h"
 #include "trace_writer.h"
 #include "type_registry.h"
@@ -88,6 +91,12 @@ class Recorder {
   void write_alloc_and_free(uintptr_t object, uint64_t size, uint32_t type, uint32_t site);
   void write_refcount(uintptr_t object, int64_t refcount);
   void write_marker(const std::string& label);
+  // At a checkpoint, for a live object: `Z` when the memory it owns changed since the trace last said
+  // (owned_size.h), or it is unmeasured and the trace does not know yet; `K` when it has a name of its own that
+  // the trace has not been told. `is_new`: its `A` is this checkpoint's.
+  void note_object(Block& b, bool is_new);
+  void write_size(uintptr_t object, uint64_t size, bool measured);
+  void write_name(uintptr_t object, uint32_t label);
   // Finds the object in a block whose type is not known yet (refcount 0 when it is being freed, >= 1 when live).
   struct ObjectFound {
     uint32_t offset = 0;
@@ -156,6 +165,19 @@ class Recorder {
   // once, in blocks_).
   bool use_nursery_ = true;
   NurseryEntry nursery_[kNurserySlots] = {};
+
+  // Sizes: objects whose figure differs from their `A`'s SIZE, as the trace last said (kUnmeasured marks a `?`),
+  // and the checkpoint that last said it. Entries of objects freed since go at the end of each checkpoint.
+  OwnedSizes owned_;
+  ReferenceLabels labels_{writer_};
+  static constexpr uint64_t kUnmeasured = uint64_t{1} << 63;
+  struct SaidSize {
+    uint64_t size;
+    uint64_t checkpoint;
+  };
+  std::unordered_map<uintptr_t, SaidSize> sizes_;
+  uint64_t checkpoints_ = 0;
+  void forget_dead_sizes();
 
   // The references of the last checkpoint, (owner, referent) sorted, one entry per reference.
   std::vector<std::pair<uintptr_t, uintptr_t>> edges_;

@@ -1,0 +1,92 @@
+#include "owned_size.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace refscope::recorder {
+
+namespace {
+
+// The C function behind a type's own `__sizeof__` method descriptor, or nullptr.
+PyCFunction c_function_of(PyObject* descriptor) {
+  if (descriptor == nullptr || !Py_IS_TYPE(descriptor, &PyMethodDescr_Type)) return nullptr;
+  PyMethodDef* def = reinterpret_cast<PyMethodDescrObject*>(descriptor)->d_method;
+  if (def == nullptr || (def->ml_flags & (METH_NOARGS | METH_O | METH_VARARGS | METH_KEYWORDS | METH_FASTCALL |
+                                          METH_METHOD)) != METH_NOARGS) {
+    return nullptr;
+  }
+  return def->ml_meth;
+}
+
+// C types that own memory their `__sizeof__` (object's) does not report.
+bool known_unmeasured(PyTypeObject* type) {
+  for (PyTypeObject* t = type; t != nullptr; t = t->tp_base) {
+    if (t->tp_name != nullptr && std::strcmp(t->tp_name, "_io.StringIO") == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool OwnedSizes::ready() {
+  if (name_ != nullptr) return true;
+  name_ = PyUnicode_InternFromString("__sizeof__");
+  if (name_ == nullptr) {
+    PyErr_Clear();
+    return false;
+  }
+  // str, int and bytes answer with their own block, which the recorder knows already.
+  for (PyTypeObject* type : {&PyUnicode_Type, &PyLong_Type, &PyBytes_Type}) {
+    if (PyCFunction f = c_function_of(_PyType_Lookup(type, name_))) own_block_functions_.push_back(f);
+  }
+  return true;
+}
+
+void OwnedSizes::begin_checkpoint() { resolved_.clear(); }
+
+OwnedSizes::Resolved OwnedSizes::resolve(PyTypeObject* type) {
+  auto it = resolved_.find(type);
+  if (it != resolved_.end()) return it->second;
+  Resolved r;
+  PyObject* descriptor = _PyType_Lookup(type, name_);  // borrowed; runs no Python code
+  PyCFunction f = c_function_of(descriptor);
+  if (known_unmeasured(type)) {
+    r.how = How::Unmeasured;
+  } else if (f == nullptr) {
+    // A `__sizeof__` written in Python (or none at all): not run.
+    r.how = descriptor == nullptr ? How::OwnBlock : How::Unmeasured;
+  } else if (std::find(own_block_functions_.begin(), own_block_functions_.end(), f) != own_block_functions_.end()) {
+    r.how = How::OwnBlock;
+  } else {
+    r.how = How::CallC;
+    r.function = f;
+  }
+  resolved_.emplace(type, r);
+  return r;
+}
+
+uint64_t OwnedSizes::size_of(PyObject* op, uint32_t preheader, uint64_t block_bytes, bool& measured) {
+  measured = true;
+  if (!ready()) return block_bytes;
+  Resolved r = resolve(Py_TYPE(op));
+  if (r.how == How::Unmeasured) measured = false;
+  if (r.how != How::CallC) return block_bytes;
+  PyObject* answer = r.function(op, nullptr);
+  if (answer == nullptr) {
+    PyErr_Clear();
+    measured = false;
+    return block_bytes;
+  }
+  Py_ssize_t bytes = PyLong_Check(answer) ? PyLong_AsSsize_t(answer) : -1;
+  Py_DECREF(answer);
+  if (bytes < 0) {
+    PyErr_Clear();
+    measured = false;
+    return block_bytes;
+  }
+  // sys.getsizeof adds what CPython puts before the object (the collector's header, 3.12's dict and weakref
+  // pointers); a static object has none.
+  return std::max<uint64_t>(block_bytes, static_cast<uint64_t>(bytes) + preheader);
+}
+
+}  // namespace refscope::recorder

@@ -1,0 +1,43 @@
+#pragma once
+// What an object costs: its own block and the memory it owns outside it (a list's item array, a dict's tables, a
+// set's table, a bytearray's buffer, a deque's blocks), as `sys.getsizeof` says it, read at checkpoints only.
+//
+// The figure is what the object's type's C `__sizeof__` returns, plus the bytes CPython puts before the object
+// (the collector's header; on 3.12+ the managed dict and weakref pointers too), exactly as `sys.getsizeof` adds
+// them; never less than the block the allocator gave the object (3.13 allocates a class instance's attribute
+// values inside its block, which `sys.getsizeof` leaves out). The C function is called directly:
+// a `__sizeof__` written in Python is never run (a checkpoint runs no Python code), so objects of such a type,
+// and of the few C types known to own memory they do not report (io.StringIO's buffer), are "unmeasured": their
+// figure is their own block, and the trace says so (`Z ADDR SIZE ?`).
+#include <Python.h>
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace refscope::recorder {
+
+class OwnedSizes {
+ public:
+  // Forgets what it resolved for each type: a checkpoint starts (types may have died, classes changed).
+  void begin_checkpoint();
+  // The figure for a live object that starts `preheader` bytes into a block of `block_bytes`. `measured` says
+  // whether it counts all the object owns.
+  uint64_t size_of(PyObject* op, uint32_t preheader, uint64_t block_bytes, bool& measured);
+
+ private:
+  enum class How : uint8_t { OwnBlock, CallC, Unmeasured };
+  struct Resolved {
+    How how = How::OwnBlock;
+    PyCFunction function = nullptr;
+  };
+  Resolved resolve(PyTypeObject* type);
+  bool ready();
+
+  PyObject* name_ = nullptr;  // "__sizeof__", interned (CPython's own identifier: immortal or static)
+  // The C functions whose answer is the object's own block: no call needed.
+  std::vector<PyCFunction> own_block_functions_;
+  std::unordered_map<PyTypeObject*, Resolved> resolved_;
+};
+
+}  // namespace refscope::recorder
