@@ -7,10 +7,14 @@ import gzip
 
 
 class Obj:
-    __slots__ = ("type", "rc", "out", "held", "immortal", "line")
+    __slots__ = ("type", "rc", "out", "held", "immortal", "line", "size", "unmeasured", "labels", "name")
 
-    def __init__(self, type_id, line):
+    def __init__(self, type_id, line, size=0):
         self.type = type_id
+        self.size = size          # A's SIZE, then each Z's (format 2)
+        self.unmeasured = False   # a `Z ... ?`
+        self.labels = {}          # target address -> (label text, the target's Obj), from I's LABEL field
+        self.name = None          # K (format 2)
         self.rc = 1
         self.out = collections.Counter()
         self.held = 0
@@ -27,6 +31,8 @@ class State:
         self.types = {0: "?"}
         self.roots = {}        # named root id -> name (format 2)
         self.root_refs = {}    # named root id -> Counter of addresses it holds
+        self.labels = {0: None}  # label id -> text (format 2's L)
+        self.root_labels = {}  # (root id, address) -> (label text, the target's Obj)
         self.markers = []
         self.anomalies = collections.Counter()
         self.meta = {}
@@ -45,6 +51,14 @@ class State:
     def holders(self, addr):
         """Names of the named roots holding addr."""
         return sorted(self.roots[r] for r, refs in self.root_refs.items() if refs.get(addr, 0) > 0)
+
+    def label(self, owner, addr):
+        """The label of the reference owner -> addr (None when the trace gave none)."""
+        o, t = self.objs.get(owner), self.objs.get(addr)
+        if o is None or t is None or addr not in o.labels:
+            return None
+        text, target = o.labels[addr]
+        return text if target is t else None
 
     def reachable(self):
         seen = set(self.root_objects())
@@ -140,7 +154,14 @@ def _replay_lines(st, lines, until, occurrence):
             if addr in st.objs:
                 st.anomalies["address-reused"] += 1
                 _free(st, addr)
-            st.objs[addr] = Obj(int(f[2]), lineno)
+            st.objs[addr] = Obj(int(f[2]), lineno, int(f[1]))
+        elif kind == "Z":
+            o = st.objs.get(int(f[0], 16))
+            if o is None:
+                st.anomalies["unknown-object"] += 1
+                continue
+            o.size = int(f[1])
+            o.unmeasured = len(f) > 2 and f[2] == "?"
         elif kind == "N":
             root, _, name = rest.partition(" ")
             st.roots[int(root)] = name.strip()
@@ -155,6 +176,8 @@ def _replay_lines(st, lines, until, occurrence):
                 continue
             refs = st.root_refs[root]
             if kind == "P":
+                if len(f) > 2 and st.labels[int(f[2])]:
+                    st.root_labels[(root, addr)] = (st.labels[int(f[2])], o)
                 refs[addr] += 1
                 o.held += 1
                 o.rc += 1
@@ -167,7 +190,19 @@ def _replay_lines(st, lines, until, occurrence):
                 if o.external() > 0:
                     o.rc -= 1
         elif kind in ("I", "D"):
-            _ref(st, kind, int(f[0], 16), int(f[1], 16) if len(f) > 1 else None)
+            addr, owner = int(f[0], 16), int(f[1], 16) if len(f) > 1 else None
+            _ref(st, kind, addr, owner)
+            if kind == "I" and len(f) > 2 and owner in st.objs and addr in st.objs and st.labels[int(f[2])]:
+                st.objs[owner].labels[addr] = (st.labels[int(f[2])], st.objs[addr])
+        elif kind == "L":
+            ident, _, text = rest.partition(" ")
+            st.labels[int(ident)] = text.strip()
+        elif kind == "K":
+            o = st.objs.get(int(f[0], 16))
+            if o is None:
+                st.anomalies["unknown-object"] += 1
+            else:
+                o.name = st.labels[int(f[1])]
         elif kind == "F":
             addr = int(f[0], 16)
             if addr not in st.objs:
