@@ -262,7 +262,8 @@ void Recorder::forget_if_type(const Block& b) {
 
 // The object in a Live block is gone: `F`, and no later checkpoint may name it again.
 void Recorder::kill(Block& b) {
-  b.flags &= static_cast<uint8_t>(~kNamed);
+  if (b.flags & kSized) sizes_.erase(b.object());
+  b.flags &= static_cast<uint8_t>(~(kNamed | kSized));
   write_free(b.object());
   dead_.insert(b.object());
   forget_if_type(b);
@@ -287,7 +288,7 @@ void Recorder::write_alloc(Block& b) {
   p = put_char(p, '\n');
   writer_.commit(p);
   b.state = BlockState::Live;
-  b.flags &= static_cast<uint8_t>(~kNamed);  // a new object: its name, if it has one, is yet to be told
+  b.flags &= static_cast<uint8_t>(~(kNamed | kSized));  // a new object: its name and size are yet to be told
 }
 
 // `A` and `F` of an object born and gone between two checkpoints (most objects), formatted in one piece: the

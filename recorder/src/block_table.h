@@ -21,6 +21,7 @@ enum BlockFlags : uint8_t {
   kTouched = 4,   // references to it added or removed at the current checkpoint
   kNew = 8,       // introduced at the current checkpoint
   kNamed = 16,    // its `K` is in the trace (kept from one checkpoint to the next, cleared by a new `A`)
+  kSized = 32,    // a `Z` gave it another size than its `A`'s: Recorder::sizes_ has it (kept, cleared likewise)
 };
 
 // 32 bytes, so that two blocks share a cache line and none straddles two: the table is probed once per

@@ -172,7 +172,7 @@ class CheckpointWalk {
       Block* b = r_.blocks_.slot(i);
       if (b->addr == 0 || b->state != BlockState::Live) continue;
       uint64_t flags = b->flags;
-      b->flags = flags & (kGuessed | kNamed);
+      b->flags = flags & (kGuessed | kNamed | kSized);
       if (!(flags & kSeen) && !readable(*b)) continue;
       int64_t rc = observed_refcount(reinterpret_cast<PyObject*>(b->object()));
       if (rc == 0) continue;  // freed while the checkpoint ran: cannot happen with the collector off
@@ -290,9 +290,7 @@ void Recorder::checkpoint(const std::string& label) {
   // The list held a reference to every tracked object: let go before reading refcounts.
   Py_DECREF(roots);
   owned_.begin_checkpoint();
-  ++checkpoints_;
   walk.write_refcounts();
-  forget_dead_sizes();
   dead_.clear();
   write_marker(label);
   writer_.flush(true);
@@ -304,31 +302,27 @@ void Recorder::note_object(Block& b, bool is_new) {
   auto* op = reinterpret_cast<PyObject*>(b.object());
   // `__sizeof__` is called through the object's type: only for an object still of the type its `A` gave.
   if (reinterpret_cast<uintptr_t>(Py_TYPE(op)) != types_.info(b.type).ptr) return;
-  if (!(b.flags & kNamed) && ReferenceLabels::has_name(op)) {
+  if (!(b.flags & kNamed) && owned_.has_name(op, b.type)) {
     b.flags |= kNamed;
     if (uint32_t name = labels_.name_of(op)) write_name(b.object(), name);
   }
   bool measured = true;
-  uint64_t size = owned_.size_of(op, b.offset, b.size, measured);
+  uint64_t size = owned_.size_of(op, b.type, b.offset, b.size, measured);
   uint64_t now = size | (measured ? 0 : kUnmeasured);
-  // What the trace says now: the `A`'s SIZE, unless a `Z` for this object said otherwise since. An entry of an
-  // object freed since (or of the one before a new object at the address) is not this object's.
+  // What the trace says now: the `A`'s SIZE, unless a `Z` for this object said otherwise since (kSized).
   uint64_t said = b.size;
-  auto it = sizes_.find(b.object());
-  if (it != sizes_.end() && !is_new && !dead_.contains(b.object())) said = it->second.size;
+  if (is_new) b.flags &= static_cast<uint8_t>(~kSized);
+  if (b.flags & kSized) {
+    auto it = sizes_.find(b.object());
+    if (it != sizes_.end()) said = it->second;
+  }
   if (now != said) write_size(b.object(), size, measured);
   if (now != b.size) {
-    sizes_[b.object()] = SaidSize{now, checkpoints_};
-  } else if (it != sizes_.end()) {
-    sizes_.erase(it);
-  }
-}
-
-void Recorder::forget_dead_sizes() {
-  if (dead_.size() == 0) return;
-  for (auto it = sizes_.begin(); it != sizes_.end();) {
-    if (it->second.checkpoint != checkpoints_ && dead_.contains(it->first)) it = sizes_.erase(it);
-    else ++it;
+    sizes_[b.object()] = now;
+    b.flags |= kSized;
+  } else if (b.flags & kSized) {
+    sizes_.erase(b.object());
+    b.flags &= static_cast<uint8_t>(~kSized);
   }
 }
 

@@ -35,8 +35,9 @@ bool OwnedSizes::ready() {
     PyErr_Clear();
     return false;
   }
-  // str, int and bytes answer with their own block, which the recorder knows already.
-  for (PyTypeObject* type : {&PyUnicode_Type, &PyLong_Type, &PyBytes_Type}) {
+  // object (basic size and items: the block, with the header sys.getsizeof adds), str, int and bytes answer
+  // with their own block, which the recorder knows already.
+  for (PyTypeObject* type : {&PyBaseObject_Type, &PyUnicode_Type, &PyLong_Type, &PyBytes_Type}) {
     if (PyCFunction f = c_function_of(_PyType_Lookup(type, name_))) own_block_functions_.push_back(f);
   }
   return true;
@@ -44,10 +45,12 @@ bool OwnedSizes::ready() {
 
 void OwnedSizes::begin_checkpoint() { resolved_.clear(); }
 
-OwnedSizes::Resolved OwnedSizes::resolve(PyTypeObject* type) {
-  auto it = resolved_.find(type);
-  if (it != resolved_.end()) return it->second;
-  Resolved r;
+const OwnedSizes::Resolved& OwnedSizes::resolve(PyTypeObject* type, uint32_t id) {
+  if (id >= resolved_.size()) resolved_.resize(id + 1);
+  Resolved& r = resolved_[id];
+  if (r.how != How::Unresolved) return r;
+  r.named = PyType_IsSubtype(type, &PyModule_Type) || PyType_IsSubtype(type, &PyType_Type) ||
+            PyType_IsSubtype(type, &PyFunction_Type) || PyType_IsSubtype(type, &PyCode_Type);
   PyObject* descriptor = _PyType_Lookup(type, name_);  // borrowed; runs no Python code
   PyCFunction f = c_function_of(descriptor);
   if (known_unmeasured(type)) {
@@ -61,14 +64,14 @@ OwnedSizes::Resolved OwnedSizes::resolve(PyTypeObject* type) {
     r.how = How::CallC;
     r.function = f;
   }
-  resolved_.emplace(type, r);
   return r;
 }
 
-uint64_t OwnedSizes::size_of(PyObject* op, uint32_t preheader, uint64_t block_bytes, bool& measured) {
+uint64_t OwnedSizes::size_of(PyObject* op, uint32_t type, uint32_t preheader, uint64_t block_bytes,
+                             bool& measured) {
   measured = true;
   if (!ready()) return block_bytes;
-  Resolved r = resolve(Py_TYPE(op));
+  const Resolved& r = resolve(Py_TYPE(op), type);
   if (r.how == How::Unmeasured) measured = false;
   if (r.how != How::CallC) return block_bytes;
   PyObject* answer = r.function(op, nullptr);

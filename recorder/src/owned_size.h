@@ -21,23 +21,26 @@ class OwnedSizes {
  public:
   // Forgets what it resolved for each type: a checkpoint starts (types may have died, classes changed).
   void begin_checkpoint();
-  // The figure for a live object that starts `preheader` bytes into a block of `block_bytes`. `measured` says
-  // whether it counts all the object owns.
-  uint64_t size_of(PyObject* op, uint32_t preheader, uint64_t block_bytes, bool& measured);
+  // The figure for a live object of type id `type` (TypeRegistry's) that starts `preheader` bytes into a block of
+  // `block_bytes`. `measured` says whether it counts all the object owns.
+  uint64_t size_of(PyObject* op, uint32_t type, uint32_t preheader, uint64_t block_bytes, bool& measured);
+  // Whether objects of this type have names of their own (modules, classes, functions, code objects: `K`).
+  bool has_name(PyObject* op, uint32_t type) { return ready() && resolve(Py_TYPE(op), type).named; }
 
  private:
-  enum class How : uint8_t { OwnBlock, CallC, Unmeasured };
+  enum class How : uint8_t { Unresolved, OwnBlock, CallC, Unmeasured };
   struct Resolved {
-    How how = How::OwnBlock;
+    How how = How::Unresolved;
+    bool named = false;
     PyCFunction function = nullptr;
   };
-  Resolved resolve(PyTypeObject* type);
+  const Resolved& resolve(PyTypeObject* type, uint32_t id);
   bool ready();
 
   PyObject* name_ = nullptr;  // "__sizeof__", interned (CPython's own identifier: immortal or static)
   // The C functions whose answer is the object's own block: no call needed.
   std::vector<PyCFunction> own_block_functions_;
-  std::unordered_map<PyTypeObject*, Resolved> resolved_;
+  std::vector<Resolved> resolved_;  // by type id, for the current checkpoint
 };
 
 }  // namespace refscope::recorder

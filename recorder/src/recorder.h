@@ -166,18 +166,12 @@ class Recorder {
   bool use_nursery_ = true;
   NurseryEntry nursery_[kNurserySlots] = {};
 
-  // Sizes: objects whose figure differs from their `A`'s SIZE, as the trace last said (kUnmeasured marks a `?`),
-  // and the checkpoint that last said it. Entries of objects freed since go at the end of each checkpoint.
+  // Sizes: objects whose figure differs from their `A`'s SIZE, as the trace last said (kUnmeasured marks a `?`).
+  // Their blocks have kSized; an entry goes when its object dies (kill) or a new `A` takes the block.
   OwnedSizes owned_;
   ReferenceLabels labels_{writer_};
   static constexpr uint64_t kUnmeasured = uint64_t{1} << 63;
-  struct SaidSize {
-    uint64_t size;
-    uint64_t checkpoint;
-  };
-  std::unordered_map<uintptr_t, SaidSize> sizes_;
-  uint64_t checkpoints_ = 0;
-  void forget_dead_sizes();
+  std::unordered_map<uintptr_t, uint64_t> sizes_;
 
   // The references of the last checkpoint, (owner, referent) sorted, one entry per reference.
   std::vector<std::pair<uintptr_t, uintptr_t>> edges_;
