@@ -204,7 +204,8 @@ std::vector<std::pair<uint32_t, uint32_t>> group_edges(const Graph& g, const Cyc
 }
 
 CycleDetail describe_cycle(const Graph& g, const CycleGroup& group,
-                           const std::function<ObjectRef(uint32_t node)>& object) {
+                           const std::function<ObjectRef(uint32_t node)>& object,
+                           const std::function<uint32_t(uint32_t from, uint32_t to)>& label) {
   CycleDetail d;
   std::vector<std::pair<uint32_t, uint32_t>> index;  // node -> position in objects, then held
   for (uint32_t v : group.members) {
@@ -218,8 +219,19 @@ CycleDetail describe_cycle(const Graph& g, const CycleGroup& group,
   std::sort(index.begin(), index.end());
   auto at = [&](uint32_t v) { return std::lower_bound(index.begin(), index.end(), std::pair{v, 0u})->second; };
   for (uint32_t v : group.path) d.path.push_back(at(v));
-  for (auto [from, to] : group_edges(g, group)) d.edges.emplace_back(at(from), at(to));
-  std::sort(d.edges.begin(), d.edges.end());
+  std::vector<std::pair<uint32_t, uint32_t>> node_edges = group_edges(g, group);
+  std::vector<std::pair<std::pair<uint32_t, uint32_t>, uint32_t>> labelled;  // (edge as indices, label)
+  for (auto [from, to] : node_edges)
+    labelled.push_back({{at(from), at(to)}, label ? label(from, to) : Names::kNone});
+  std::sort(labelled.begin(), labelled.end());
+  for (const auto& [e, l] : labelled) {
+    d.edges.push_back(e);
+    d.edge_labels.push_back(l);
+  }
+  if (label) {
+    for (size_t k = 0; k < group.path.size(); ++k)
+      d.path_labels.push_back(label(group.path[k], group.path[(k + 1) % group.path.size()]));
+  }
   d.bytes = group.bytes;
   d.held_bytes = group.held_bytes;
   return d;

@@ -15,10 +15,11 @@ void find_garbage(const Model& m, Namer& namer, CyclesResult& r) {
     return NodeFacts{x.addr, x.line, x.size};
   });
   unreachable = {};
-  auto ref = [&](uint32_t v) { return namer.ref(m.object(g.slot(v))); };
+  auto ref = [&](uint32_t v) { return namer.ref(m, g.slot(v)); };
+  auto label = [&](uint32_t from, uint32_t to) { return namer.label(m.edge_label(g.slot(from), g.slot(to))); };
   r.cycles.reserve(set.cycles.size());
   for (CycleGroup& grp : set.cycles) {
-    r.cycles.push_back(describe_cycle(g, grp, ref));
+    r.cycles.push_back(describe_cycle(g, grp, ref, label));
     grp = {};  // a cycle of millions: its nodes are not needed twice
   }
   for (uint32_t v : set.other) r.other.push_back(ref(v));

@@ -52,11 +52,13 @@ LeakAnalysis analyse_leaks(const Model& model, const SymbolTable& symbols, const
   for (size_t i : kept) {
     ObjSlot slot = graph.slot(set.nodes[i]);
     LeakObject& x = a.listed.emplace_back();
-    x.object = namer.ref(model.object(slot));
+    x.object = namer.ref(model, slot);
     x.state = namer.state(model, holders, slot);
     x.kind = set.kinds[i];
     std::vector<uint32_t> path = retained_path(set, set.nodes[i]);
-    for (uint32_t v : path) x.path.push_back(namer.ref(model.object(graph.slot(v))));
+    std::vector<ObjSlot> slots;
+    for (uint32_t v : path) slots.push_back(graph.slot(v));
+    x.path = namer.path(model, slots);
     if (!path.empty()) x.path_root = namer.state(model, holders, graph.slot(path.front()));
   }
   a.names = namer.take();

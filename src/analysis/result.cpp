@@ -27,6 +27,22 @@ uint32_t Namer::site(StackIdx s) {
   return intern(site_ids_, s.value, symbols_->site_label(s));
 }
 
+uint32_t Namer::label(LabelIdx l) {
+  if (l.value == 0) return Names::kNone;
+  if (l.value < label_ids_.size() && label_ids_[l.value] != 0) return label_ids_[l.value] - 1;
+  return intern(label_ids_, l.value, symbols_->label(l));
+}
+
+std::vector<ObjectRef> Namer::path(const Model& model, const std::vector<ObjSlot>& slots) {
+  std::vector<ObjectRef> steps;
+  steps.reserve(slots.size());
+  for (size_t k = 0; k < slots.size(); ++k) {
+    steps.push_back(ref(model, slots[k]));
+    if (k > 0) steps.back().via = label(model.edge_label(slots[k - 1], slots[k]));
+  }
+  return steps;
+}
+
 RefState Namer::state(const Model& model, const NamedRootHolders& holders, ObjSlot slot) {
   RefState s = RefState::of(model.object(slot));
   for (const RootHold& h : holders.of(slot)) {
@@ -46,6 +62,7 @@ RefState Namer::state(const Model& model, const NamedRootHolders& holders, ObjSl
 Names Namer::take() {
   type_ids_.clear();
   site_ids_.clear();
+  label_ids_.clear();
   root_names_.clear();
   return std::exchange(names_, {});
 }

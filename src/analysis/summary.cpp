@@ -22,6 +22,7 @@ SummaryResult summarize(const Model& m, const SymbolTable& symbols, const TraceI
   r.events = m.counts();
   r.live_objects = m.live_objects();
   r.live_bytes = m.live_bytes();
+  r.unmeasured_objects = m.unmeasured_objects();
   r.peak_objects = m.peak_objects();
   r.peak_objects_line = m.peak_objects_line();
   r.peak_bytes = m.peak_bytes();

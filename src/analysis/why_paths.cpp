@@ -51,7 +51,7 @@ WhyResult why_alive(const Model& m, const SymbolTable& symbols, ObjSlot target_s
   WhyResult r;
   r.max_paths = max_paths;
   NamedRootHolders holders(m);
-  r.target = namer.ref(m.object(target_slot));
+  r.target = namer.ref(m, target_slot);
   r.target_state = namer.state(m, holders, target_slot);
   Graph g = Graph::from_model(m);
   uint32_t target = g.node(target_slot);
@@ -66,7 +66,9 @@ WhyResult why_alive(const Model& m, const SymbolTable& symbols, ObjSlot target_s
   r.roots_found = found.roots_found;
   for (const auto& path : found.paths) {
     OwnerPath& p = r.paths.emplace_back();
-    for (uint32_t v : path) p.steps.push_back(namer.ref(m.object(g.slot(v))));
+    std::vector<ObjSlot> slots;
+    for (uint32_t v : path) slots.push_back(g.slot(v));
+    p.steps = namer.path(m, slots);
     p.root = namer.state(m, holders, g.slot(path.front()));
   }
   if (found.paths.empty()) {

@@ -26,10 +26,30 @@ void cycle_json(JsonWriter& w, const CycleDetail& d, const Names& names, bool co
   for (auto [from, to] : d.edges)
     w.begin_array().value(hex_address(d.at(from).addr)).value(hex_address(d.at(to).addr)).end_array();
   w.end_array();
+  bool labelled = false;
+  for (uint32_t l : d.edge_labels) labelled = labelled || l != Names::kNone;
+  if (labelled) {
+    // Format 2: what each reference is, parallel to "edges" (null where the trace did not say).
+    w.key("edge_labels").begin_array();
+    for (uint32_t l : d.edge_labels) {
+      if (l == Names::kNone) w.null();
+      else w.value(names[l]);
+    }
+    w.end_array();
+  }
   w.field("bytes", d.bytes);
   w.key("path").begin_array();
   for (uint32_t i : d.path) w.value(hex_address(d.objects[i].addr));
   w.end_array();
+  if (labelled && d.path_labels.size() == d.path.size()) {
+    // path_labels[k]: what path[k] holds to the next step (the last one to the first).
+    w.key("path_labels").begin_array();
+    for (uint32_t l : d.path_labels) {
+      if (l == Names::kNone) w.null();
+      else w.value(names[l]);
+    }
+    w.end_array();
+  }
   w.key("held").begin_array();
   for (const ObjectRef& o : d.held) object_json(w, o, names);
   w.end_array();
@@ -50,12 +70,16 @@ std::string cycle_text(size_t number, const CycleDetail& d, const Names& names) 
       break;
     }
     const ObjectRef& o = d.objects[d.path[k]];
+    // The label of the reference the step before holds to this one.
+    std::string via;
+    if (k > 0 && k - 1 < d.path_labels.size() && d.path_labels[k - 1] != Names::kNone)
+      via = name_text(names, d.path_labels[k - 1]) + "  ";
     if (k == 0)
       out += "     " + object_text(o, names) + '\n';
     else if (k + 1 == d.path.size())
-      out += fmt::format("  -> {} (back to the start)\n", object_name(o.addr, o.line));
+      out += fmt::format("  -> {}{} (back to the start)\n", via, object_name(o.addr, o.line));
     else
-      out += "  -> " + object_text(o, names) + '\n';
+      out += "  -> " + via + object_text(o, names) + '\n';
   }
   if (d.path.size() < d.objects.size() + 1)
     out += fmt::format("  ({} objects in all: the path above is the shortest closed one through the first)\n",
@@ -167,14 +191,21 @@ void cycles_text(const CyclesResult& r, Output& out) {
 void cycles_dot(const CyclesResult& r, Output& out) {
   out.write("digraph cycles {\n  node [shape=box, fontname=\"monospace\"];\n");
   auto label = [&](const ObjectRef& o) {
-    return fmt::format("{}\n{}\n{}", object_name(o.addr, o.line), r.names[o.type], human_bytes(o.size));
+    std::string text = fmt::format("{}\n{}\n{}", object_name(o.addr, o.line), r.names[o.type], human_bytes(o.size));
+    if (o.name != Names::kNone) text += "\n" + r.names[o.name];
+    return text + "\n" + r.names[o.site];
   };
   auto emit = [&](const CycleDetail& d, const std::string& name, const std::string& title) {
     out.write(fmt::format("  subgraph {} {{\n    label={};\n", dot_quote(name), dot_quote(title)));
     for (const ObjectRef& o : d.objects) out.write("  " + dot_node(o.addr, o.line, label(o)));
     for (const ObjectRef& o : d.held) out.write("  " + dot_node(o.addr, o.line, label(o), ", style=dashed"));
     out.write("  }\n");
-    for (auto [from, to] : d.edges) out.write(dot_edge(d.at(from).addr, d.at(from).line, d.at(to).addr, d.at(to).line));
+    for (size_t e = 0; e < d.edges.size(); ++e) {
+      auto [from, to] = d.edges[e];
+      uint32_t via = e < d.edge_labels.size() ? d.edge_labels[e] : Names::kNone;
+      out.write(dot_edge(d.at(from).addr, d.at(from).line, d.at(to).addr, d.at(to).line,
+                         via == Names::kNone ? std::string() : ", label=" + dot_quote(r.names[via])));
+    }
   };
   size_t shown = 0;
   for (const CycleDetail& d : r.cycles) {

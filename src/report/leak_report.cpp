@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "refscope/report/format.h"
 #include "refscope/report/objects.h"
 #include "refscope/util/printable.h"
@@ -15,11 +17,30 @@ std::string path_text(const LeakObject& x, const Names& names) {
   std::string roots;
   for (const std::string& t : hold_texts(x.path_root, names)) roots += (roots.empty() ? "" : ", ") + t;
   std::string out = roots.empty() ? "" : "[" + roots + "] -> ";
-  for (size_t k = 0; k < x.path.size(); ++k) {
-    if (k > 0) out += " -> ";
-    out += object_name(x.path[k].addr, x.path[k].line) + " " + name_text(names, x.path[k].type);
+  return out + path_line(x.path, names);
+}
+
+// For each listed object, the index of the first listed object whose path is like its own (itself when it is the
+// first), and for each first one how many more are like it.
+struct PathGroups {
+  std::vector<size_t> first;
+  std::vector<size_t> more;
+};
+PathGroups path_groups(const std::vector<LeakObject>& listed, const Names& names) {
+  PathGroups g{std::vector<size_t>(listed.size()), std::vector<size_t>(listed.size(), 0)};
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    g.first[i] = i;
+    if (listed[i].kind != LeakKind::Retained || listed[i].path.empty()) continue;
+    std::string shape = path_shape(listed[i].path, names);
+    for (const std::string& t : hold_texts(listed[i].path_root, names)) shape += t + '\2';
+    auto [it, inserted] = seen.emplace(shape, i);
+    if (!inserted) {
+      g.first[i] = it->second;
+      ++g.more[it->second];
+    }
   }
-  return out;
+  return g;
 }
 
 std::vector<Table::Column> group_columns(const GroupBy& by) {
@@ -94,7 +115,9 @@ void leaks_json(const LeaksResult& r, Output& out) {
   }
   w.end_array();
   w.key("objects").begin_array();
-  for (const LeakObject& x : a.listed) {
+  PathGroups groups = path_groups(a.listed, a.names);
+  for (size_t i = 0; i < a.listed.size(); ++i) {
+    const LeakObject& x = a.listed[i];
     w.begin_object();
     object_fields(w, x.object, a.names);
     state_fields(w, x.state, a.names);
@@ -103,6 +126,8 @@ void leaks_json(const LeaksResult& r, Output& out) {
       w.key("path").begin_array();
       for (const ObjectRef& step : x.path) object_json(w, step, a.names);
       w.end_array();
+      if (groups.first[i] != i) w.field("path_like", groups.first[i]);
+      else if (groups.more[i] > 0) w.field("more_paths_like_it", groups.more[i]);
       if (!x.path_root.named_roots.empty()) {
         w.key("path_named_roots").begin_array();
         for (const NamedHold& h : x.path_root.named_roots)
@@ -162,11 +187,15 @@ void leaks_text(const LeaksResult& r, Output& out) {
                    a.names[x.object.type], grouped(x.object.size), a.names[x.object.site]});
     s += objects.text();
     bool header = false;
-    for (const LeakObject& x : a.listed) {
-      if (x.kind != LeakKind::Retained) continue;
+    PathGroups like = path_groups(a.listed, a.names);
+    for (size_t i = 0; i < a.listed.size(); ++i) {
+      const LeakObject& x = a.listed[i];
+      if (x.kind != LeakKind::Retained || like.first[i] != i) continue;
       if (!header) s += "\nRetained objects: shortest path from the older root that holds each\n";
       header = true;
       s += "  " + path_text(x, a.names) + "\n";
+      if (like.more[i] > 0)
+        s += fmt::format("    and {} more {} like it\n", grouped(like.more[i]), like.more[i] == 1 ? "path" : "paths");
     }
   }
   if (r.suppressions) s += suppressions_text(*r.suppressions, a.suppressed_objects, a.suppressed_bytes);

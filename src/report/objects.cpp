@@ -16,6 +16,8 @@ void object_fields(JsonWriter& w, const ObjectRef& o, const Names& names) {
     w.null();
   else
     w.value(names[o.site]);
+  if (o.name != Names::kNone) w.field("name", names[o.name]);
+  if (o.via != Names::kNone) w.field("via", names[o.via]);
 }
 
 void state_fields(JsonWriter& w, const RefState& s, const Names& names) {
@@ -57,9 +59,42 @@ void object_json(JsonWriter& w, const ObjectRef& o, const Names& names) {
 
 std::string name_text(const Names& names, uint32_t id) { return printable(names[id]); }
 
+std::string type_and_name(const ObjectRef& o, const Names& names) {
+  if (o.name == Names::kNone) return name_text(names, o.type);
+  return name_text(names, o.type) + " (" + name_text(names, o.name) + ")";
+}
+
 std::string object_text(const ObjectRef& o, const Names& names) {
-  return fmt::format("{}  {}  {}  {}", object_name(o.addr, o.line), name_text(names, o.type), human_bytes(o.size),
+  return fmt::format("{}  {}  {}  {}", object_name(o.addr, o.line), type_and_name(o, names), human_bytes(o.size),
                      name_text(names, o.site));
+}
+
+std::string path_line(const std::vector<ObjectRef>& steps, const Names& names) {
+  std::string out;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    if (k > 0) out += " -> ";
+    out += object_name(steps[k].addr, steps[k].line) + " " + type_and_name(steps[k], names);
+    if (k + 1 < steps.size() && steps[k + 1].via != Names::kNone) out += " " + name_text(names, steps[k + 1].via);
+  }
+  return out;
+}
+
+std::string path_shape(const std::vector<ObjectRef>& steps, const Names& names) {
+  std::string out;
+  for (const ObjectRef& s : steps) {
+    out += names[s.type];
+    out += '\0';
+    if (s.name != Names::kNone) out += names[s.name];
+    out += '\0';
+    if (s.via != Names::kNone) {
+      const std::string& v = names[s.via];
+      bool index = v.size() > 2 && v.front() == '[' && v.back() == ']' &&
+                   v.find_first_not_of("0123456789-", 1) == v.size() - 1;
+      out += index ? std::string("[N]") : v;
+    }
+    out += '\1';
+  }
+  return out;
 }
 
 std::string point_text(const Point& p) {

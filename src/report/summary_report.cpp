@@ -45,9 +45,14 @@ void summary_json(const SummaryResult& r, Output& out) {
       .field("marker", c.marker)
       .field("gc", c.gc);
   bool v2 = r.trace.version >= 2;
-  if (v2) w.field("root_def", c.root_def).field("root_ref", c.root_ref).field("root_unref", c.root_unref);
+  if (v2) {
+    w.field("root_def", c.root_def).field("root_ref", c.root_ref).field("root_unref", c.root_unref);
+    w.field("resize", c.resize).field("label", c.label).field("name", c.name);
+  }
   w.end_object();
-  w.key("live").begin_object().field("objects", r.live_objects).field("bytes", r.live_bytes).end_object();
+  w.key("live").begin_object().field("objects", r.live_objects).field("bytes", r.live_bytes);
+  if (v2) w.field("unmeasured_objects", r.unmeasured_objects);
+  w.end_object();
   w.key("peak")
       .begin_object()
       .field("objects", r.peak_objects)
@@ -112,14 +117,22 @@ void summary_text(const SummaryResult& r, Output& out) {
   if (v2) {
     columns.insert(columns.end(), {{"root", Table::Align::Right},
                                    {"root-ref", Table::Align::Right},
-                                   {"root-release", Table::Align::Right}});
-    row.insert(row.end(), {grouped(c.root_def), grouped(c.root_ref), grouped(c.root_unref)});
+                                   {"root-release", Table::Align::Right},
+                                   {"size", Table::Align::Right},
+                                   {"label", Table::Align::Right},
+                                   {"name", Table::Align::Right}});
+    row.insert(row.end(), {grouped(c.root_def), grouped(c.root_ref), grouped(c.root_unref), grouped(c.resize),
+                           grouped(c.label), grouped(c.name)});
   }
   Table records(std::move(columns));
   records.add(std::move(row));
   s += records.text();
   s += fmt::format("\nLive      {}, {} ({})\n", counted(r.live_objects, "object", "objects"), human_bytes(r.live_bytes),
                    counted(r.live_bytes, "byte", "bytes"));
+  if (r.unmeasured_objects > 0)
+    s += fmt::format("          {} {} memory the recorder could not measure: counted at {} own size\n",
+                     counted(r.unmeasured_objects, "object", "objects"), r.unmeasured_objects == 1 ? "owns" : "own",
+                     r.unmeasured_objects == 1 ? "its" : "their");
   s += fmt::format("Peak      {} (line {}), {} (line {})\n", counted(r.peak_objects, "object", "objects"),
                    r.peak_objects_line, human_bytes(r.peak_bytes), r.peak_bytes_line);
   if (c.gc > 0)

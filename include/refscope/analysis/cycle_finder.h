@@ -68,6 +68,10 @@ struct CycleDetail {
   // Owner -> target pairs between members and held objects; an index i < objects.size() names objects[i], any
   // other held[i - objects.size()].
   std::vector<std::pair<uint32_t, uint32_t>> edges;
+  // Format 2: the label of each edge (parallel to edges) and of each step of the path (path_labels[k] is what
+  // path[k] holds to path[k + 1], the last one closing the cycle), as Names indices; Names::kNone for none.
+  std::vector<uint32_t> edge_labels;
+  std::vector<uint32_t> path_labels;
   uint64_t bytes = 0;
   uint64_t held_bytes = 0;
   uint64_t gc_line = 0;     // collected cycles: the line of the G record that opened the collection
@@ -78,6 +82,7 @@ struct CycleDetail {
 };
 
 CycleDetail describe_cycle(const Graph& g, const CycleGroup& group,
-                           const std::function<ObjectRef(uint32_t node)>& object);
+                           const std::function<ObjectRef(uint32_t node)>& object,
+                           const std::function<uint32_t(uint32_t from, uint32_t to)>& label = nullptr);
 
 }  // namespace refscope

@@ -19,6 +19,7 @@ namespace refscope {
 // The names a result uses: type names and site labels ("file:line in function"), by index.
 struct Names {
   static constexpr uint32_t kUnknownSite = std::numeric_limits<uint32_t>::max();
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();  // no name, no label
   std::vector<std::string> text;
 
   // A site or type name; "?" for the unknown site.
@@ -26,13 +27,16 @@ struct Names {
 };
 
 // An object as reports show it: which object it is (address and the line that made it known), its type, size and
-// allocation site.
+// allocation site; format 2: its own name (a module's, a class's...) and, as a step of a path, the label of the
+// reference that the step before holds to it (".__dict__", "['_errors']", "[17]").
 struct ObjectRef {
   uint64_t addr = 0;
   uint64_t line = 0;
   uint64_t size = 0;
   uint32_t type = 0;                     // index into Names
   uint32_t site = Names::kUnknownSite;   // index into Names
+  uint32_t name = Names::kNone;          // index into Names
+  uint32_t via = Names::kNone;           // index into Names: in a path, what the reference to it is
 };
 
 // A named root (trace format 2) holding an object: the root's id in the trace, its name (an index into Names), the
@@ -59,6 +63,16 @@ class Namer {
  public:
   explicit Namer(const SymbolTable& symbols) : symbols_(&symbols) {}
   ObjectRef ref(const Object& o) { return {o.addr, o.line, o.size, type(o.type), site(o.site)}; }
+  // With the object's own name (format 2).
+  ObjectRef ref(const Model& model, ObjSlot slot) {
+    ObjectRef r = ref(model.object(slot));
+    r.name = label(model.name(slot));
+    return r;
+  }
+  // The steps of a path of slots, each with the label of the reference the step before holds to it.
+  std::vector<ObjectRef> path(const Model& model, const std::vector<ObjSlot>& slots);
+  // A label's text in Names, Names::kNone for none.
+  uint32_t label(LabelIdx l);
   // The object's references, with the named roots that hold it (`holders` indexes them; see named_roots.h).
   RefState state(const Model& model, const NamedRootHolders& holders, ObjSlot slot);
   uint32_t type(TypeIdx t);
@@ -69,7 +83,7 @@ class Namer {
  private:
   uint32_t intern(std::vector<uint32_t>& ids, uint32_t index, std::string text);
   const SymbolTable* symbols_;
-  std::vector<uint32_t> type_ids_, site_ids_;  // trace index -> name index + 1; 0 until first used
+  std::vector<uint32_t> type_ids_, site_ids_, label_ids_;  // trace index -> name index + 1; 0 until first used
   std::vector<std::pair<uint32_t, std::string>> root_names_;  // root index -> name index, and the name it stood for
   Names names_;
 };

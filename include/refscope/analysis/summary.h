@@ -44,6 +44,7 @@ struct SummaryResult {
   uint64_t lines = 0;  // the line of the last record replayed
   EventCounts events;
   uint64_t live_objects = 0, live_bytes = 0;
+  uint64_t unmeasured_objects = 0;  // live, owning memory their size leaves out (format 2's `Z ... ?`)
   uint64_t peak_objects = 0, peak_objects_line = 0, peak_bytes = 0, peak_bytes_line = 0;
   uint64_t gc_frees = 0;
   std::vector<TypeRow> types;  // live, by bytes then objects, descending; ties in the order the trace defined them

@@ -14,7 +14,8 @@
 
 namespace refscope {
 
-// Writes the object's identity members (address, line, type, size, site) into the open JSON object.
+// Writes the object's identity members (address, line, type, size, site, and its "name" when the trace gave it
+// one) into the open JSON object; as a step of a path, also "via": what the step before holds to it.
 void object_fields(JsonWriter& w, const ObjectRef& o, const Names& names);
 // Writes "refcount" (or "immortal": true), "external" (not for an immortal object) and, when named roots hold the
 // object (format 2), "named_roots": [{"id", "name", "references"}, ...].
@@ -28,8 +29,17 @@ std::vector<std::string> hold_texts(const RefState& s, const Names& names);
 // joined by ", " ("held by frame main at app.py:12, 1 external reference"). Empty for an object that is no root.
 std::string root_description(const RefState& s, const Names& names);
 
-// "0x7f0000001000@12  app.Node  56 B  app.py:3 in f"
+// "0x7f0000001000@12  app.Node  56 B  app.py:3 in f"; an object with a name of its own (format 2):
+// "0x7f0000001000@12  builtins.module (module app.server)  ..."
 std::string object_text(const ObjectRef& o, const Names& names);
+// "builtins.module (module app.server)", or the type alone.
+std::string type_and_name(const ObjectRef& o, const Names& names);
+// A path in one line: "0x1000@17 builtins.module (module app) .__dict__ -> 0x2000@18 builtins.dict ['_errors'] ->
+// ...": each step, then the label of the reference it holds to the next.
+std::string path_line(const std::vector<ObjectRef>& steps, const Names& names);
+// What makes two paths alike for grouping ("and 19 more paths like it"): the same types, names and labels step by
+// step, indexes ([3], [17]) counted alike.
+std::string path_shape(const std::vector<ObjectRef>& steps, const Names& names);
 // A type or site name for text output, escaped.
 std::string name_text(const Names& names, uint32_t id);
 // "at the end of the trace (line 80)" or "at marker 'warm' (line 12)"
