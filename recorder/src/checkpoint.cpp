@@ -17,6 +17,7 @@
 // allocations (the list from gc.get_objects) are not recorded.
 #include <algorithm>
 
+#include "container_freelists.h"
 #include "dealloc_hooks.h"
 #include "float_freelist.h"
 #include "record_format.h"
@@ -267,6 +268,7 @@ void Recorder::checkpoint(const std::string& label) {
     warn("another tool took the reference tracer (tracemalloc?); freelist reuse is seen at checkpoints only");
     // Deaths on the freelists are then seen as on 3.12, by the deallocators.
     if (!dealloc_hooks_installed_) {
+      refscope_container_freelists_drain();
       install_dealloc_hooks();
       dealloc_hooks_installed_ = true;
     }

@@ -1,8 +1,12 @@
 // Deaths that no allocator hook sees: the objects CPython keeps on its freelists (list, dict, tuple, slice,
 // context, async generator send/value wrappers, MemoryError) go back to their freelist without being freed, and
-// come back from it without being allocated. The recorder wraps the deallocator of each such type, so that the
-// trace gets the object's `F` when it dies, and the object that CPython hands out next at that address is a new
-// one (an `A` at the next checkpoint, its site unknown: nothing is called when a freelist hands an object out).
+// come back from it without being allocated. The recorder wraps the deallocator of each such type.
+//   - list, dict and tuple (by far the most common): after the original deallocator, whatever it put on the
+//     freelist is freed through the allocator at once (container_freelists.h), so the freelist stays empty: the
+//     death is a free the hooks see (its `F` then), and every new one is allocated, with its site.
+//   - the others: the trace gets the object's `F` when it dies (on_dealloc), and the object that CPython hands
+//     out next at that address is a new one (an `A` at the next checkpoint, its site unknown: nothing is called
+//     when a freelist hands an object out).
 // Floats need more than this (float_freelist.h). On 3.13 the reference tracer sees both ends and this stays off.
 //
 // Installing a wrapper writes the static type's tp_dealloc; uninstall() restores it (when recording stops, and
@@ -11,6 +15,7 @@
 // trashcan over: a million nested lists must still be freed without overflowing the C stack.
 #include "dealloc_hooks.h"
 
+#include "container_freelists.h"
 #include "recorder.h"
 
 namespace refscope::recorder {
@@ -31,14 +36,18 @@ void plain_dealloc(PyObject* op) {
   g_wrapped[I].original(op);
 }
 
+// list (0), dict (1), tuple (2): the original deallocator, then its freelist emptied through the allocator.
 template <int I>
 void trashcan_dealloc(PyObject* op) {
   // The trashcan keeps a deferred object in the collector's header: it must be untracked first, as the
   // wrapped deallocator itself does (again, harmlessly) before its own trashcan.
   PyObject_GC_UnTrack(op);
   Py_TRASHCAN_BEGIN(op, trashcan_dealloc<I>)
-  if (g_recorder != nullptr && Py_IS_TYPE(op, g_wrapped[I].type)) g_recorder->on_dealloc(op);
+  Py_ssize_t size = Py_SIZE(op);  // a tuple's freelist is per length
   g_wrapped[I].original(op);
+  if constexpr (I == 0) refscope_list_freelist_drain();
+  else if constexpr (I == 1) refscope_dict_freelist_drain();
+  else refscope_tuple_freelist_drain(size);
   Py_TRASHCAN_END
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <unistd.h>
 
+#include "container_freelists.h"
 #include "dealloc_hooks.h"
 #include "float_freelist.h"
 #include "python_text.h"
@@ -45,9 +46,10 @@ bool Recorder::start(const Options& options, std::string& error) {
     if (taken) warn("the reference tracer is taken (tracemalloc?); freelist reuse is seen at checkpoints only");
   }
   // Freelists: floats are closed for the recording; the other types' deaths are seen by their deallocators
-  // (unless the tracer sees them).
+  // (unless the tracer sees them), which keep the list, dict and tuple freelists empty from here on.
   refscope_float_freelist_close();
   if (!tracer_installed_) {
+    refscope_container_freelists_drain();
     install_dealloc_hooks();
     dealloc_hooks_installed_ = true;
   }
