@@ -99,6 +99,7 @@ class CheckpointWalk {
       bool tracked = PyObject_GC_IsTracked(op);
       if (!tracked && !PyTuple_CheckExact(op) && !PyDict_CheckExact(op)) continue;
       owner_ = reinterpret_cast<uintptr_t>(op);
+      owner_is_deep_frozen_ = is_deep_frozen(op);
       owners_.push_back(owner_);
       type->tp_traverse(op, visit, this);
     }
@@ -207,9 +208,29 @@ class CheckpointWalk {
   static int visit(PyObject* child, void* arg) {
     auto* self = static_cast<CheckpointWalk*>(arg);
     if (child == nullptr) return 0;
-    self->edges_.emplace_back(self->owner_, reinterpret_cast<uintptr_t>(child));
+    if (!(self->owner_is_deep_frozen_ && is_uncounted_singleton(child))) {
+      self->edges_.emplace_back(self->owner_, reinterpret_cast<uintptr_t>(child));
+    }
     self->add_node(child);
     return 0;
+  }
+
+  // 3.11's deep-frozen objects (the code of the frozen modules: importlib, os, site, ..., with their constant
+  // tuples) are static, at a refcount near 10^9, and point to None, True, False and Ellipsis without counting a
+  // reference to them (Tools/scripts/deepfreeze.py writes Py_None as a plain pointer). Those pointers are not
+  // references in refcount terms: recorded as references, they would exceed the singleton's refcount (an
+  // `external-negative` anomaly on False in a program that imports little). 3.12+ makes both sides immortal.
+  static bool is_deep_frozen(PyObject* op) {
+#if PY_VERSION_HEX < 0x030C0000
+    return Py_REFCNT(op) >= kStaticRefcount311;
+#else
+    (void)op;
+    return false;
+#endif
+  }
+
+  static bool is_uncounted_singleton(PyObject* op) {
+    return op == Py_None || op == Py_True || op == Py_False || op == Py_Ellipsis;
   }
 
   void diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t j, size_t j_end,
@@ -259,6 +280,7 @@ class CheckpointWalk {
   std::vector<uintptr_t> owners_;
   std::vector<uintptr_t> touched_;
   uintptr_t owner_ = 0;
+  bool owner_is_deep_frozen_ = false;
 };
 
 void Recorder::checkpoint(const std::string& label) {

@@ -158,9 +158,5 @@ SIGNALS = {name: getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP
 
 
 def assert_no_anomalies(st):
-    """No anomaly in a replayed trace; on 3.12, whose recorder still reports unknown objects of its own (whatever
-    this test does), none of another kind."""
-    if st.meta.get("python", "").startswith("3.12"):
-        assert set(st.anomalies) <= {"unknown-object", "external-negative"}, st.anomalies
-    else:
-        assert not st.anomalies, st.anomalies
+    """No anomaly in a replayed trace, on every version."""
+    assert not st.anomalies, st.anomalies

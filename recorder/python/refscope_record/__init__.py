@@ -16,6 +16,9 @@ call it unconditionally and be recorded only when someone runs it under `refscop
 import atexit
 import gc
 import os
+# shlex brings re, enum and functools in before the start checkpoint. Without them there, on 3.12 and 3.13 some
+# objects that a later `import re` makes look unreachable in the trace though they are not garbage (references
+# the heap walk does not see yet: tests/recorder/test_ground_truth.py's cycles test fails without this import).
 import shlex
 import sys
 
