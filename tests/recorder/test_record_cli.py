@@ -2,6 +2,7 @@
 import os
 import re
 import subprocess
+import textwrap
 
 import pytest
 
@@ -131,3 +132,45 @@ def test_quiet_silences_record(python, record):
     proc = subprocess.run([REFSCOPE, "-q", "record", "-o", "/dev/null", "--", python, "-c", "pass"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+STOPPED = """
+    import sys, refscope_record
+    rec = refscope_record.start(sys.argv[1])
+    early = [object() for _ in range(100)]
+    refscope_record.mark("measured")
+    late = [object() for _ in range(100)]  # made after the last mark, alive at the stop
+    print(" ".join(hex(id(o)) for o in late), flush=True)
+    label = sys.argv[2]
+    rec.stop(None if label == "-" else label)
+    print("recording" if refscope_record.is_recording() else "stopped")
+"""
+
+
+@pytest.mark.parametrize("label,final", [("-", None), ("done", "done")])
+def test_stop_with_no_label_closes_the_trace_without_a_last_checkpoint(python, tmp_path, label, final):
+    version = subprocess.run([python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.strip()
+    recdir = os.path.join(os.path.dirname(REFSCOPE), "recorder", version)
+    script = tmp_path / "stopped.py"
+    script.write_text(textwrap.dedent(STOPPED))
+    trace = tmp_path / "stopped.trace"
+    # Given a program that records itself, marks, makes 100 more objects and stops with stop(None) or stop(label)
+    proc = subprocess.run([python, str(script), str(trace), label], env=dict(os.environ, PYTHONPATH=recdir),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    late_line, state = proc.stdout.split("\n")[:2]
+    assert state == "stopped"
+    late = [int(a, 16) for a in late_line.split()]
+    st = trace_model.replay(trace)
+    # Then the trace ends cleanly either way, with a last checkpoint only when a label was given
+    assert st.end == ("stop", "")
+    assert st.markers == ["start", "measured"] + ([final] if final else [])
+    assert not st.anomalies, st.anomalies
+    # And the objects made after the last mark are there when the last checkpoint ran (without it, only 3.13's
+    # reference tracer reports them)
+    if final:
+        assert sum(a in st.objs for a in late) == 100
+    # And refscope reads it without the warning about a missing final checkpoint
+    summary = subprocess.run([REFSCOPE, "summary", str(trace)], capture_output=True, text=True)
+    assert summary.returncode == 0 and "without a final checkpoint" not in summary.stderr, summary.stderr

@@ -101,8 +101,8 @@ class Recording:
     def mark(self, label, *, collect=False):
         mark(label, collect=collect)
 
-    def stop(self, *, collect=False):
-        stop(collect=collect)
+    def stop(self, label="stop", *, collect=False):
+        stop(label, collect=collect)
 
     def __enter__(self):
         return self
@@ -158,18 +158,24 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
 
 
 def stop(label="stop", *, collect=False):
-    """A last checkpoint (marker `label`), then the trace is closed. Does nothing when not recording.
+    """A last checkpoint (marker `label`), then the trace is closed, ending with `E stop`. Does nothing when not
+    recording.
 
+    label=None: no last checkpoint; the trace is closed at once, still with its `E stop`. For a harness that reads
+    the trace only up to a mark of its own: it saves the checkpoint's time, and what changed after that mark is
+    partly unknown (objects made since and still alive, and every reference, are not in the trace).
     collect: run the cyclic garbage collector first, so the last checkpoint does not see garbage it has not
-    reached yet.
+    reached yet (nothing when label is None).
     """
+    if label is not None and not isinstance(label, str):
+        raise TypeError("refscope_record.stop: the label is a str or None, not %s" % type(label).__name__)
     _stop(label, "stop", collect)
 
 
 def _stop(label, reason, collect=False):
     if _state["path"] is None and not _native.is_active():
         return
-    if collect and _native.is_active():
+    if collect and label is not None and _native.is_active():
         gc.collect()
     while _native.gc_callback in gc.callbacks:
         gc.callbacks.remove(_native.gc_callback)
