@@ -289,3 +289,70 @@ def test_a_process_that_never_runs_python_again_is_left_alone(python, tmp_path):
     finally:
         p.kill()
     assert not (tmp_path / "t.trace").exists()
+
+
+@pytest.mark.parametrize("how", ["exit", "SIGKILL"])
+def test_a_process_that_ends_while_attached(python, tmp_path, how):
+    # Given a service refscope has attached to and recorded a checkpoint of
+    service = start_service(python, tmp_path)
+    trace = tmp_path / "attached.trace"
+    try:
+        tell(service, "grow 100", "grew")
+        a = attach(service.pid, tmp_path, "-o", str(trace))
+        wait_for(lambda: "attach" in markers(trace), "the first checkpoint")
+        # When the service ends on its own (its normal exit), or is killed, while refscope records it
+        if how == "exit":
+            assert tell(service, "exit", "total") == "100"
+            assert service.wait() == 3  # its own status and output, as without refscope
+            assert service.stderr() == ""
+        else:
+            service.proc.kill()
+            assert service.wait() == -signal.SIGKILL
+        # Then refscope says so and exits 2, leaving a trace that says how far it goes
+        assert a.wait() == 2
+    finally:
+        service.kill()
+        a.kill()
+    st = trace_model.replay(trace)
+    if how == "exit":
+        # The program's end was recorded as with `refscope record`: a final checkpoint, the trace closed
+        assert "process %d ended while recording (exit)" % service.pid in a.stderr(), a.stderr()
+        assert st.markers == ["attach", "exit"] and st.end == ("exit", "")
+        assert_no_anomalies(st)
+    else:
+        assert "process %d ended while recording; its trace %s ends at its last checkpoint" % (
+            service.pid, trace) in a.stderr(), a.stderr()
+        assert st.markers == ["attach"] and st.end is None
+        summary = subprocess.run([REFSCOPE, "summary", str(trace)], capture_output=True, text=True)
+        assert summary.returncode == 0 and "without a final checkpoint" in summary.stderr, summary.stderr
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root for a private mount namespace")
+def test_attach_to_a_python_whose_recorder_is_not_built(python, tmp_path):
+    # Given a running service, and refscope in a mount namespace of its own where the recorder built for that
+    # Python's version is hidden (an empty directory mounted over it), as in a build made without it
+    service = start_service(python, tmp_path)
+    version = "%d.%d" % tuple(int(x) for x in python_version(python))
+    recorder = os.path.join(os.path.dirname(REFSCOPE), "recorder", version)
+    try:
+        before = json.loads(tell(service, "state", "state"))
+        r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            'mount -t tmpfs none "$1" && exec "$2" attach "$3" -o "$4"', "sh", recorder, REFSCOPE,
+                            str(service.pid), str(tmp_path / "t.trace")], capture_output=True, text=True, timeout=60)
+        # When refscope attaches to it: it says what is missing and how to build it, exits 2, and never touches the
+        # process
+        assert r.returncode == 2, r.stderr
+        assert "attach: no recorder built for Python %s" % version in r.stderr, r.stderr
+        assert "-DREFSCOPE_RECORDER_PYTHONS" in r.stderr
+        assert json.loads(tell(service, "state", "state")) == before
+        assert tell(service, "grow 1", "grew") == "1"
+    finally:
+        service.kill()
+    assert not (tmp_path / "t.trace").exists()
+    assert os.path.isfile(os.path.join(recorder, "sitecustomize.py"))  # hidden from refscope only
+
+
+def python_version(python):
+    out = subprocess.run([python, "-I", "-c", "import sys; print(*sys.version_info[:2])"], capture_output=True,
+                         text=True, check=True)
+    return out.stdout.split()
