@@ -237,6 +237,17 @@ bool Recorder::find_object(uintptr_t addr, uint64_t size, bool being_freed, Obje
     if (info == nullptr) continue;
     if (info->preheader != off || off + info->min_size > size) continue;
     if (info->is_str && !TypeRegistry::str_fits(object, size - off)) continue;
+    // A collector type's object has its GC header (two words) right before it: not tracked, the next word is 0
+    // and the previous one holds flags only (bits 0 and 1); tracked, both are addresses of other headers, the
+    // previous one with those flags. Without this check, the keys of a 3.12 type's subclass table (the subclass's
+    // address as an entry's hash, right after byte indices that read as a refcount) passed for an instance of
+    // that subclass.
+    if (off >= 2 * sizeof(uintptr_t)) {
+      uintptr_t gc[2];
+      std::memcpy(gc, object - sizeof gc, sizeof gc);
+      auto plausible = [](uintptr_t p) { return p >= 4096 && (p & 7) == 0 && p < (uintptr_t{1} << 47); };
+      if (gc[0] == 0 ? gc[1] > 3 : !plausible(gc[0]) || !plausible(gc[1] & ~uintptr_t{3})) continue;
+    }
     found.offset = off;
     found.type = info->id;
     found.is_metatype = info->is_metatype;
