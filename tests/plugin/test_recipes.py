@@ -103,8 +103,14 @@ class Namespace:
         upper.mkdir()
         work.mkdir()
         script = ["set -u",
-                  "mount -t overlay overlay -o lowerdir=/usr/local,upperdir=%s,workdir=%s /usr/local" % (upper, work),
-                  "mount --bind %s /tmp" % self.tmp,
+                  "mount -t overlay overlay -o lowerdir=/usr/local,upperdir=%s,workdir=%s /usr/local" % (upper, work)]
+        # A repository checked out under /tmp stays visible at its own path: it is bound into the scratch directory
+        # before that directory covers /tmp (recursively, so the binding comes with it).
+        if ROOT.resolve().is_relative_to("/tmp"):
+            inside = self.tmp / ROOT.resolve().relative_to("/tmp")
+            inside.mkdir(parents=True, exist_ok=True)
+            script.append("mount --bind %s %s" % (shlex.quote(str(ROOT.resolve())), shlex.quote(str(inside))))
+        script += ["mount --rbind %s /tmp" % self.tmp,
                   "cd %s" % shlex.quote(cwd)]
         for i, (_, commands) in enumerate(steps):
             body = PRELUDE + commands

@@ -331,14 +331,18 @@ def test_a_process_that_ends_while_attached(python, tmp_path, how):
 def test_attach_to_a_python_whose_recorder_is_not_built(python, tmp_path):
     # Given a running service, and refscope in a mount namespace of its own where the recorder built for that
     # Python's version is hidden (an empty directory mounted over it), as in a build made without it
+    # (refscope looks in its build tree and in the install tree its build was configured for: a machine where
+    # refscope was also installed has a recorder there too, so both are hidden)
     service = start_service(python, tmp_path)
     version = "%d.%d" % tuple(int(x) for x in python_version(python))
     recorder = os.path.join(os.path.dirname(REFSCOPE), "recorder", version)
+    hidden = [d for d in (recorder, installed_recorder_dir(version)) if d and os.path.isdir(d)]
     try:
         before = json.loads(tell(service, "state", "state"))
         r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                            'mount -t tmpfs none "$1" && exec "$2" attach "$3" -o "$4"', "sh", recorder, REFSCOPE,
-                            str(service.pid), str(tmp_path / "t.trace")], capture_output=True, text=True, timeout=60)
+                            'r=$1 p=$2 o=$3; shift 3; for d; do mount -t tmpfs none "$d" || exit 9; done; '
+                            'exec "$r" attach "$p" -o "$o"', "sh", REFSCOPE, str(service.pid),
+                            str(tmp_path / "t.trace"), *hidden], capture_output=True, text=True, timeout=60)
         # When refscope attaches to it: it says what is missing and how to build it, exits 2, and never touches the
         # process
         assert r.returncode == 2, r.stderr
@@ -350,6 +354,23 @@ def test_attach_to_a_python_whose_recorder_is_not_built(python, tmp_path):
         service.kill()
     assert not (tmp_path / "t.trace").exists()
     assert os.path.isfile(os.path.join(recorder, "sitecustomize.py"))  # hidden from refscope only
+
+
+def installed_recorder_dir(version):
+    """Where `cmake --install` of this build puts the recorder for Python `version`, from its CMake cache."""
+    cache = {}
+    try:
+        with open(os.path.join(os.path.dirname(REFSCOPE), "CMakeCache.txt")) as f:
+            for line in f:
+                key, sep, value = line.rstrip("\n").partition("=")
+                if sep:
+                    cache[key.split(":")[0]] = value
+    except OSError:
+        return None
+    prefix, libdir = cache.get("CMAKE_INSTALL_PREFIX"), cache.get("CMAKE_INSTALL_LIBDIR", "lib")
+    if not prefix:
+        return None
+    return os.path.join(prefix, libdir, "refscope", "python", version)
 
 
 def python_version(python):
