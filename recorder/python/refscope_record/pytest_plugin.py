@@ -400,7 +400,9 @@ class LeakGate:
             self._runs(item, nextitem, limits.runs - 1, fresh)
             return True
         finally:
-            self.recorder.stop()
+            # The verdict reads no further than the last run's marker: no last checkpoint (it would cost a walk of
+            # the heap per test and tell nothing).
+            self.recorder.stop(None)
 
     def _runs(self, item, nextitem, count, fresh):
         # Nothing of this loop may be alive at a marker but small ints: what is would be in the window.
