@@ -1,9 +1,13 @@
 #include "refscope/analysis/cycles.h"
 
+#include "refscope/util/progress.h"
+
 namespace refscope {
 
 void find_garbage(const Model& m, Namer& namer, CyclesResult& r) {
+  progress::phase("reference graph");
   Graph g = Graph::from_model(m);
+  progress::phase("finding cycles");
   std::vector<uint8_t> unreachable = unreachable_nodes(g);
   for (uint32_t v = 0; v < g.size(); ++v)
     if (unreachable[v]) {

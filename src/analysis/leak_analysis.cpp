@@ -1,5 +1,7 @@
 #include "refscope/analysis/leak_analysis.h"
 
+#include "refscope/util/progress.h"
+
 #include <algorithm>
 
 namespace refscope {
@@ -7,7 +9,9 @@ namespace refscope {
 LeakAnalysis analyse_leaks(const Model& model, const SymbolTable& symbols, const LeakOptions& options) {
   LeakAnalysis a;
   a.line = model.last_line();
+  progress::phase("reference graph");
   Graph graph = Graph::from_model(model);
+  progress::phase("classifying leaks");
   LeakSet set = classify_leaks(model, graph, options.from_line);
   SiteCanon canon(symbols);
   LeakGrouper grouper(options.by, canon);

@@ -1,5 +1,7 @@
 #include "refscope/analysis/sharing.h"
 
+#include "refscope/util/progress.h"
+
 #include <algorithm>
 #include <chrono>
 #include <bit>
@@ -53,6 +55,7 @@ SharingResult analyse_sharing(const Model& model, const SymbolTable& symbols, co
   r.sort = options.sort;
   r.limit = options.limit;
   PhaseClock clock;
+  progress::phase("reference graph");
   Graph g = Graph::from_model(model);
   clock.lap("graph snapshot");
   const uint32_t n = g.size();
@@ -103,6 +106,7 @@ SharingResult analyse_sharing(const Model& model, const SymbolTable& symbols, co
   clock.lap("histograms");
   std::vector<uint64_t> retained;
   {
+    progress::phase("dominator tree");
     DominatorTree tree = dominator_tree(g);
     retained = retained_sizes(tree, [&](uint32_t v) { return uint64_t{model.object(g.slot(v)).size}; });
   }

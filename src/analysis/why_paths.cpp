@@ -1,5 +1,7 @@
 #include "refscope/analysis/why_paths.h"
 
+#include "refscope/util/progress.h"
+
 #include <algorithm>
 #include <tuple>
 
@@ -53,7 +55,9 @@ WhyResult why_alive(const Model& m, const SymbolTable& symbols, ObjSlot target_s
   NamedRootHolders holders(m);
   r.target = namer.ref(m, target_slot);
   r.target_state = namer.state(m, holders, target_slot);
+  progress::phase("reference graph");
   Graph g = Graph::from_model(m);
+  progress::phase("finding paths");
   uint32_t target = g.node(target_slot);
   OwnerPaths found;
   {

@@ -1,11 +1,15 @@
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
@@ -14,6 +18,7 @@
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
 #include "refscope/util/printable.h"
+#include "refscope/util/progress.h"
 
 namespace refscope::cli {
 namespace {
@@ -22,6 +27,7 @@ constexpr int kExitUsage = 2;
 
 // Messages quote names, labels and lines from the input: escaped, so that a trace cannot drive the terminal.
 void print_error(const std::string& message) {
+  progress::clear();
   std::fprintf(stderr, "refscope: error: %s\n", printable(message).c_str());
 }
 
@@ -71,6 +77,116 @@ int help_written(int status) {
   return kExitUsage;
 }
 
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::vector<std::string> command_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+// "unknown command 'leak'; did you mean 'leaks'?": the closest command within two edits, or one the word starts.
+std::string unknown_command(const CLI::App& app, const std::string& word) {
+  std::string best;
+  size_t best_distance = 3;
+  for (const std::string& name : command_names(app)) {
+    size_t d = edit_distance(word, name);
+    if (name.starts_with(word) && word.size() >= 3) d = std::min<size_t>(d, 1);
+    if (d < best_distance) best_distance = d, best = name;
+  }
+  std::string message = "unknown command '" + word + "'";
+  if (!best.empty()) return message + "; did you mean '" + best + "'?";
+  std::string all;
+  for (const std::string& name : command_names(app)) all += (all.empty() ? "" : ", ") + name;
+  return message + "; the commands are " + all;
+}
+
+// The first word that is not an option of refscope itself: the command. Empty when there is none.
+std::string command_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") return "";
+    if (!arg.empty() && arg.front() == '-') continue;  // refscope's own options are flags: no value follows
+    return std::string(arg);
+  }
+  return "";
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+// CLI11's messages in refscope's words: an option or argument named as the user writes it ("TRACE", not
+// "[TRACE(0x)]"), what was wrong, in lower case like every other message.
+std::string usage_message(const CLI::ParseError& e, const CLI::App& app) {
+  std::string text = e.what();
+  // Names CLI11 decorates: "[TRACE(0x)]", "TRACE(0x)" -> "TRACE".
+  for (size_t open = text.find("(0x)"); open != std::string::npos; open = text.find("(0x)")) {
+    text.erase(open, 4);
+    size_t close = text.find(']', open);
+    size_t start = text.rfind('[', open);
+    if (close == open && start != std::string::npos) {
+      text.erase(close, 1);
+      text.erase(start, 1);
+    }
+  }
+  auto parse_counts = [&](std::string_view marker, std::string& name, std::string& number, std::string& received) {
+    size_t at = text.find(marker);
+    if (at == std::string::npos) return false;
+    name = text.substr(0, at);
+    size_t n = at + marker.size();
+    size_t sp = text.find(' ', n);
+    number = text.substr(n, sp - n);
+    size_t got = text.rfind(' ');
+    received = text.substr(got + 1);
+    return true;
+  };
+  std::string name, number, received;
+  if (parse_counts(": At Most ", name, number, received))
+    return name + ": at most " + number + " expected, " + received + " given";
+  if (parse_counts(": At least ", name, number, received))
+    return name + ": at least " + number + " expected, " + received + " given";
+  if (dynamic_cast<const CLI::RequiredError*>(&e)) {
+    if (text.rfind("A subcommand", 0) == 0) {
+      std::string all;
+      for (const std::string& n : command_names(app)) all += (all.empty() ? "" : ", ") + n;
+      return "a command is needed: " + all;
+    }
+    return replace_all(text, " is required", ": required, and not given");
+  }
+  if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
+    text = replace_all(text, "The following arguments were not expected: ", "unexpected arguments: ");
+    return replace_all(text, "The following argument was not expected: ", "unexpected argument: ");
+  }
+  if (text.rfind("Could not convert: ", 0) == 0) {
+    std::string rest = text.substr(19);
+    size_t eq = rest.find(" = ");
+    if (eq != std::string::npos) return rest.substr(0, eq) + ": '" + rest.substr(eq + 3) + "' is not a valid value";
+  }
+  text = replace_all(text, " not in {", " is not one of {");
+  text = replace_all(text, "Expected exactly ", "expected exactly ");
+  text = replace_all(text, "Expected at least ", "expected at least ");
+  if (!text.empty() && std::isupper(static_cast<unsigned char>(text[0])) &&
+      !(text.size() > 1 && std::isupper(static_cast<unsigned char>(text[1]))))
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
 int parse_and_run(int argc, char** argv) {
   // A closed output pipe shows up as EPIPE from write(); see report/output.h.
   std::signal(SIGPIPE, SIG_IGN);
@@ -81,6 +197,8 @@ int parse_and_run(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr, no warnings or progress");
   app.add_flag("-v,--verbose", verbose, "More detail on stderr (-vv for debugging)");
   app.require_subcommand(1);
+  // -q and -v work after the command too (`refscope leaks -q t.trace`): its options fall through to these.
+  app.fallthrough();
   app.footer("Run 'refscope COMMAND --help' for a command's options; 'man refscope' for every figure's meaning.\n"
              "Exit status: 0 done, 1 'check' found leaks over its limits, 2 bad usage or unreadable input.");
 
@@ -95,6 +213,14 @@ int parse_and_run(int argc, char** argv) {
   add_record_command(app, selected);
   add_attach_command(app, selected);
 
+  if (std::string word = command_word(argc, argv); !word.empty()) {
+    std::vector<std::string> names = command_names(app);
+    if (std::find(names.begin(), names.end(), word) == names.end()) {
+      print_error(unknown_command(app, word));
+      std::fprintf(stderr, "Run 'refscope --help' for the commands.\n");
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -104,7 +230,7 @@ int parse_and_run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return help_written(app.exit(e));
   } catch (const CLI::ParseError& e) {
-    print_error(e.what());
+    print_error(usage_message(e, app));
     std::fprintf(stderr, "Run 'refscope --help' or 'refscope COMMAND --help' for usage.\n");
     return kExitUsage;
   }
@@ -113,6 +239,7 @@ int parse_and_run(int argc, char** argv) {
   set_progress_allowed(!quiet && ::isatty(STDERR_FILENO));
   if (!selected) return kExitUsage;
   int status = selected();
+  progress::clear();
   standard_output().flush();
   return status;
 }

@@ -1,6 +1,8 @@
 // refscope why: what keeps one object alive, as the shortest chains of owners from roots to it.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "refscope/cli/command.h"
@@ -49,17 +51,55 @@ std::string where(const WhyOptions& o, uint64_t line) {
                              : fmt::format("at marker '{}' (line {})", o.common.at, line);
 }
 
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 12; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 12) out += fmt::format(" and {} more", names.size() - 12);
+  return out;
+}
+
+// The type --type names: the trace's type of that name; or, when no type is called that, the one type whose name
+// ends with it after a dot (`bytearray` is `builtins.bytearray`). Several such: an error naming them; none: an
+// error naming the types whose names contain it, whatever the case.
+std::string resolve_type(const std::string& wanted, const SymbolTable& symbols) {
+  std::vector<std::string> exact, dotted, similar;
+  std::string lower_wanted;
+  for (char c : wanted) lower_wanted += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (size_t i = 1; i < symbols.type_count(); ++i) {
+    const std::string& name = symbols.type_name(TypeIdx(static_cast<uint32_t>(i)));
+    if (name == wanted) exact.push_back(name);
+    else if (name.size() > wanted.size() && name.ends_with(wanted) && name[name.size() - wanted.size() - 1] == '.')
+      dotted.push_back(name);
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name != wanted && lower.find(lower_wanted) != std::string::npos) similar.push_back(name);
+  }
+  if (!exact.empty()) return wanted;
+  std::sort(dotted.begin(), dotted.end());
+  dotted.erase(std::unique(dotted.begin(), dotted.end()), dotted.end());
+  if (dotted.size() == 1) return dotted.front();
+  if (dotted.size() > 1)
+    throw UsageError(fmt::format("--type '{}' could be any of {} types: {}; give the whole name", wanted,
+                                 dotted.size(), quoted_list(dotted)));
+  std::sort(similar.begin(), similar.end());
+  similar.erase(std::unique(similar.begin(), similar.end()), similar.end());
+  if (similar.empty()) throw UsageError(fmt::format("--type '{}': the trace names no such type", wanted));
+  throw UsageError(fmt::format("--type '{}': the trace names no such type; types whose names contain it: {}", wanted,
+                               quoted_list(similar)));
+}
+
 // The object the options name, and how it was chosen.
 ObjSlot pick_target(const WhyOptions& o, const Replay& replay, uint64_t at_line, std::string& chosen_by) {
   const Model& m = replay.model();
   if (!o.type.empty()) {
-    std::vector<ObjSlot> of_type = live_objects_of_type(m, replay.symbols(), o.type);
-    if (of_type.empty()) throw UsageError("no live object of type '" + o.type + "' " + where(o, at_line));
+    std::string type = resolve_type(o.type, replay.symbols());
+    std::vector<ObjSlot> of_type = live_objects_of_type(m, replay.symbols(), type);
+    if (of_type.empty()) throw UsageError("no live object of type '" + type + "' " + where(o, at_line));
     if (o.rank == 0 || o.rank > of_type.size())
       throw UsageError(fmt::format("--rank {}: there are {} live objects of type '{}' {}", o.rank, of_type.size(),
-                                   o.type, where(o, at_line)));
-    chosen_by = fmt::format("the largest live object of type '{}'", o.type);
-    if (o.rank > 1) chosen_by = fmt::format("number {} by size of the live objects of type '{}'", o.rank, o.type);
+                                   type, where(o, at_line)));
+    chosen_by = fmt::format("the largest live object of type '{}'", type);
+    if (o.rank > 1) chosen_by = fmt::format("number {} by size of the live objects of type '{}'", o.rank, type);
     chosen_by += fmt::format(" ({} in all)", of_type.size());
     return largest(m, of_type, o.rank);
   }

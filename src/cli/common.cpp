@@ -5,20 +5,27 @@
 
 #include "refscope/report/output.h"
 #include "refscope/util/error.h"
+#include "refscope/util/progress.h"
 
 namespace refscope::cli {
 namespace {
 bool progress_allowed = false;
 }
 
-void set_progress_allowed(bool allowed) { progress_allowed = allowed; }
+void set_progress_allowed(bool allowed) {
+  progress_allowed = allowed;
+  progress::enable(allowed);
+}
 
 Format chosen_format(const CommonOptions& o) {
   if (auto f = parse_format(o.format)) return *f;
   throw UsageError("--format: unknown format '" + o.format + "'");
 }
 
-Output& report_output() { return standard_output(); }
+Output& report_output() {
+  progress::clear();  // the report must not share a terminal line with the progress line
+  return standard_output();
+}
 
 void add_trace_argument(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("TRACE", o.trace, "Trace file, plain, gzip or zstd; - (the default) reads stdin");

@@ -74,6 +74,7 @@ void EventPipe::fill(EventBatch& b) {
   }
   b.line = reader_->line();
   b.bytes_consumed = reader_->bytes_consumed();
+  b.source_bytes = reader_->source_bytes();
   if (b.end) b.end_info = reader_->info();
 }
 

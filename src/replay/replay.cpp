@@ -8,8 +8,10 @@
 #include <cstring>
 #include <algorithm>
 
+#include "refscope/util/digits.h"
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
+#include "refscope/util/progress.h"
 
 namespace refscope {
 namespace {
@@ -38,12 +40,10 @@ Replay::Replay(const std::string& path, std::vector<PointSpec> watch, ReplayOpti
     file_size_ = static_cast<uint64_t>(st.st_size);
     literal_prescan();
   }
-  started_ = now_seconds();
+  progress::set_subject(info_.name);
 }
 
-Replay::~Replay() {
-  if (progress_shown_) std::fputs("\r\033[K", stderr);
-}
+Replay::~Replay() { progress::clear(); }
 
 // A marker literally labelled `LABEL#N` wins over the N-th `LABEL`, even when it comes later; in a file that
 // can be read twice, one quick pass over the marker lines settles it. (On a pipe the first of the two wins.)
@@ -96,7 +96,7 @@ bool Replay::next_batch() {
   batch_ = &pipe_->next();
   batch_pos_ = 0;
   line_ = batch_->line;
-  bytes_consumed_ = batch_->bytes_consumed;
+  source_bytes_ = batch_->source_bytes;
   // Worth it only when the model no longer fits in cache; on a small live set the lookahead costs more than it
   // saves (a cache-resident trace of 10k live objects: 37% more CPU time with it; 65k: 27% less).
   lookahead_ = model_.slot_count() >= kLookaheadFrom;
@@ -147,7 +147,16 @@ bool Replay::step() {
 }
 
 void Replay::on_marker(const Event& ev) {
-  auto it = seen_.find(std::string(ev.text));
+  std::string label(ev.text);
+  if (auto known = label_index_.find(label); known != label_index_.end()) {
+    ++labels_[known->second].second;
+  } else if (labels_.size() < kLabelsKept) {
+    label_index_.emplace(label, static_cast<uint32_t>(labels_.size()));
+    labels_.emplace_back(label, 1);
+  } else {
+    ++labels_dropped_;
+  }
+  auto it = seen_.find(label);
   uint32_t count = 0;
   if (it != seen_.end()) count = ++it->second;
   for (size_t i = 0; i < watch_.size(); ++i) {
@@ -186,13 +195,29 @@ uint64_t Replay::advance_to(const PointSpec& p) {
       check_figures();
       std::string message = "no marker '" + p.text + "' in " + info_.name;
       auto it = seen_.find(p.label);
-      if (p.has_occurrence && it != seen_.end())
+      if (p.has_occurrence && it != seen_.end() && it->second > 0)
         message += " ('" + p.label + "' occurs " + std::to_string(it->second) + " times)";
+      message += markers_text();
       throw UsageError(message);
     }
   }
   check_figures();
   return *resolved_[index];
+}
+
+// "; its markers: 'start', 'request' (3 times), 'done'" (the first few), or "; it has no markers".
+std::string Replay::markers_text() const {
+  if (labels_.empty()) return "; it has no markers";
+  constexpr size_t kListed = 20;
+  std::string out = "; its markers: ";
+  for (size_t i = 0; i < labels_.size() && i < kListed; ++i) {
+    if (i) out += ", ";
+    out += "'" + labels_[i].first + "'";
+    if (labels_[i].second > 1) out += " (" + std::to_string(labels_[i].second) + " times)";
+  }
+  if (labels_.size() > kListed || labels_dropped_)
+    out += " and " + (labels_dropped_ ? std::string("more") : std::to_string(labels_.size() - kListed) + " more");
+  return out;
 }
 
 uint64_t Replay::advance_to_end() {
@@ -209,20 +234,29 @@ void Replay::check_figures() const {
                      "could be right; is the trace corrupt?");
 }
 
+// "reading app.trace.zst: 42% of 1,234 MB, 56,789,012 lines": for a compressed trace the share of the compressed
+// file read so far (what its size measures), for stdin only what was read.
 void Replay::show_progress() {
   next_progress_check_ = line_ + kProgressEvery;
   double t = now_seconds();
-  if (t - started_ < 1.0 || t - last_progress_ < 0.25) return;
+  if (t - last_progress_ < 0.25) return;
   last_progress_ = t;
-  progress_shown_ = true;
-  double mb = static_cast<double>(bytes_consumed_) / 1e6;
-  if (file_size_ > 0 && info_.encoding == std::string("plain"))
-    std::fprintf(stderr, "\r\033[Krefscope: reading %s: %.0f%% (%.0f MB, %llu lines)", info_.name.c_str(),
-                 100.0 * static_cast<double>(bytes_consumed_) / static_cast<double>(file_size_), mb,
-                 static_cast<unsigned long long>(line_));
-  else
-    std::fprintf(stderr, "\r\033[Krefscope: reading %s: %.0f MB, %llu lines", info_.name.c_str(), mb,
-                 static_cast<unsigned long long>(line_));
+  auto mb = [](uint64_t bytes) {
+    if (bytes >= 10'000'000) return grouped((bytes + 500'000) / 1'000'000);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(bytes) / 1e6);
+    return std::string(buf);
+  };
+  std::string text = "reading " + info_.name + ": ";
+  if (file_size_ > 0) {
+    uint64_t percent = std::min<uint64_t>(100, source_bytes_ * 100 / file_size_);
+    text += std::to_string(percent) + "% of " + mb(file_size_) + " MB";
+  } else {
+    text += mb(source_bytes_) + " MB";
+  }
+  if (info_.encoding != std::string("plain")) text += " (" + info_.encoding + ")";
+  text += ", " + grouped(line_) + " lines";
+  progress::show(text);
 }
 
 }  // namespace refscope

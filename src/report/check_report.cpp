@@ -11,6 +11,14 @@
 namespace refscope {
 namespace {
 
+// The group as text shows it: its site and stack frames shortened as site_display does (JSON keeps them whole).
+std::string display_label(GroupNames names) {
+  if (names.site) names.site = site_display(*names.site);
+  if (names.stack)
+    for (std::string& frame : *names.stack) frame = site_display(frame);
+  return group_label(names);
+}
+
 std::string status_of(const GateGroup& g) {
   if (g.fails) return "FAIL";
   if (g.counted_objects || g.counted_bytes) return "over";  // counted, but the total is within the limits
@@ -126,7 +134,7 @@ void check_text(const CheckResult& r, Output& out) {
   const GateResult& gate = r.gate;
   std::string s;
   s += fmt::format("Trace     {}\n", printable(r.trace.name));
-  s += fmt::format("Window    {}\n", window_text(r.window));
+  s += window_header(r.window);
   std::string limits = "no leak allowed";
   if (r.limits.max_objects || r.limits.max_bytes) {
     limits.clear();
@@ -148,14 +156,14 @@ void check_text(const CheckResult& r, Output& out) {
     s += fmt::format("Anomalies {} in the trace ('refscope summary' lists them)\n", grouped(r.trace.anomalies));
 
   if (!gate.groups.empty()) {
-    std::vector<Table::Column> cols{{"status"}, {"kind"}, {"group"}, {"objects", Table::Align::Right},
+    std::vector<Table::Column> cols{{"status"}, {"kind"}, {"group", Table::Align::Left, false, true}, {"objects", Table::Align::Right},
                                     {"bytes", Table::Align::Right}};
     bool baseline = !r.baseline_file.empty();
     if (baseline) cols.push_back({"baseline", Table::Align::Right});
     if (repeat(r)) cols.push_back({"growth per iteration"});
     Table t(cols);
     for (const GateGroup& g : gate.groups) {
-      std::vector<std::string> row{status_of(g), g.sample.names.kind, group_label(g.sample.names),
+      std::vector<std::string> row{status_of(g), g.sample.names.kind, display_label(g.sample.names),
                                    grouped(repeat(r) ? g.measured_objects : g.sample.objects),
                                    grouped(repeat(r) ? static_cast<uint64_t>(g.measured_bytes) : g.sample.bytes)};
       if (baseline) row.push_back(g.baseline ? fmt::format("{}/{}", g.baseline->objects, g.baseline->bytes) : "new");

@@ -47,7 +47,7 @@ std::string signed_grouped(int64_t v) {
 std::string opt_grouped(const std::optional<uint64_t>& v) { return v ? grouped(*v) : "-"; }
 
 std::string table_text(const char* what, const std::vector<GrowthRow>& rows, const DiffResult& in) {
-  std::vector<Table::Column> cols{{what},
+  std::vector<Table::Column> cols{{what, Table::Align::Left, std::string_view(what) == "site", true},
                                   {"objects", Table::Align::Right},
                                   {"growth", Table::Align::Right},
                                   {"bytes", Table::Align::Right},

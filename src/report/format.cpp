@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 
 #include "refscope/util/printable.h"
 
@@ -26,18 +30,74 @@ std::string human_bytes(uint64_t bytes) {
   return fmt::format("{:.0f} {}", v, units[u]);
 }
 
-std::string grouped(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::string counted(uint64_t n, std::string_view one, std::string_view many) {
   return grouped(n) + " " + std::string(n == 1 ? one : many);
+}
+
+namespace {
+
+// The current directory with a trailing slash, once: "" when it cannot be known.
+const std::string& cwd_prefix() {
+  static const std::string prefix = [] {
+    char buf[PATH_MAX];
+    if (::getcwd(buf, sizeof buf) == nullptr) return std::string();
+    std::string p(buf);
+    if (p.empty() || p == "/") return std::string();
+    return p + "/";
+  }();
+  return prefix;
+}
+
+// Where a site's file name ends: before ":LINE" (then the end or " in FUNCTION").
+size_t path_end(std::string_view site) {
+  for (size_t colon = site.rfind(':'); colon != std::string_view::npos && colon > 0;
+       colon = site.rfind(':', colon - 1)) {
+    size_t k = colon + 1;
+    while (k < site.size() && site[k] >= '0' && site[k] <= '9') ++k;
+    if (k > colon + 1 && (k == site.size() || site.substr(k, 4) == " in ")) return colon;
+    if (colon == 0) break;
+  }
+  return site.size();
+}
+
+// "python3.11/" in ".../lib/python3.11/...": where the standard library's part of the path starts.
+size_t stdlib_start(std::string_view path) {
+  for (size_t at = path.find("/lib/python3."); at != std::string_view::npos; at = path.find("/lib/python3.", at + 1)) {
+    size_t k = at + 13;
+    while (k < path.size() && path[k] >= '0' && path[k] <= '9') ++k;
+    if (k > at + 13 && k < path.size() && path[k] == '/') return at + 5;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::string site_display(std::string_view site) {
+  if (site.empty() || site.front() != '/') return std::string(site);
+  size_t end = path_end(site);
+  std::string_view path = site.substr(0, end), rest = site.substr(end);
+  const std::string& cwd = cwd_prefix();
+  if (!cwd.empty() && path.size() > cwd.size() && path.substr(0, cwd.size()) == cwd)
+    return std::string(path.substr(cwd.size())) + std::string(rest);
+  for (std::string_view dir : {"/site-packages/", "/dist-packages/"})
+    if (size_t at = path.rfind(dir); at != std::string_view::npos)
+      return std::string(path.substr(at + 1)) + std::string(rest);
+  if (size_t at = stdlib_start(path); at != std::string_view::npos)
+    return std::string(path.substr(at)) + std::string(rest);
+  return std::string(site);
+}
+
+std::string elide_middle(std::string_view text, size_t width) {
+  if (text.size() <= width) return std::string(text);
+  if (width <= 3) return std::string(text.substr(0, width));
+  // The end says more than the start (a site's file, line and function; a name's last part): it keeps two thirds.
+  size_t keep = width - 3, head = keep / 3, tail_at = text.size() - (keep - head);
+  // Never cut a UTF-8 character in two.
+  auto continuation = [&](size_t i) { return i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80; };
+  while (head > 0 && continuation(head)) --head;
+  while (continuation(tail_at)) ++tail_at;
+  return std::string(text.substr(0, head)) + "..." + std::string(text.substr(tail_at));
 }
 
 std::string Table::text(std::string_view indent) const {
@@ -45,12 +105,32 @@ std::string Table::text(std::string_view indent) const {
   rows.reserve(rows_.size());
   for (const auto& row : rows_) {
     std::vector<std::string>& shown = rows.emplace_back();
-    for (const std::string& cell : row) shown.push_back(printable(cell));
+    for (size_t c = 0; c < row.size(); ++c)
+      shown.push_back(printable(c < columns_.size() && columns_[c].site ? site_display(row[c]) : row[c]));
   }
   std::vector<size_t> width(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) width[c] = columns_[c].name.size();
   for (const auto& row : rows)
     for (size_t c = 0; c < row.size() && c < width.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  // Too wide for the terminal: cut the widest site or name column a little at a time, sites down to 32 characters
+  // and names (types, groups) down to 24. Figures and messages are never cut.
+  auto narrowest = [&](size_t c) -> size_t { return columns_[c].site ? 32 : columns_[c].cut ? 24 : SIZE_MAX; };
+  size_t total = indent.size();
+  for (size_t c = 0; c < width.size(); ++c) total += width[c] + (c + 1 < width.size() ? 2 : 0);
+  bool cut = false;
+  while (total > kTextColumns) {
+    size_t widest = width.size();
+    for (size_t c = 0; c < width.size(); ++c)
+      if (width[c] > narrowest(c) && (widest == width.size() || width[c] > width[widest])) widest = c;
+    if (widest == width.size()) break;
+    --width[widest];
+    --total;
+    cut = true;
+  }
+  if (cut)
+    for (auto& row : rows)
+      for (size_t c = 0; c < row.size() && c < width.size(); ++c)
+        if (row[c].size() > width[c]) row[c] = elide_middle(row[c], width[c]);
   std::string out;
   auto emit = [&](const std::vector<std::string>& cells) {
     std::string line(indent);

@@ -12,12 +12,24 @@ namespace refscope {
 namespace {
 
 // "[held by sys.modules] -> 0x1000@17 builtins.dict -> 0x2000@18 builtins.module": the named roots holding the path's
-// first object (format 2), then the path.
+// first object (format 2), then the path; indented by two. A path wider than kTextColumns goes on over more lines,
+// each step whole, the next lines indented under the first object.
 std::string path_text(const LeakObject& x, const Names& names) {
   std::string roots;
   for (const std::string& t : hold_texts(x.path_root, names)) roots += (roots.empty() ? "" : ", ") + t;
-  std::string out = roots.empty() ? "" : "[" + roots + "] -> ";
-  return out + path_line(x.path, names);
+  std::vector<std::string> steps = path_steps(x.path, names);
+  for (size_t k = 0; k < steps.size(); ++k)
+    steps[k] = k == 0 ? (roots.empty() ? "" : "[" + roots + "] -> ") + steps[k] : "-> " + steps[k];
+  std::string out, line = "  ";
+  for (size_t k = 0; k < steps.size(); ++k) {
+    if (k > 0 && line.size() + 1 + steps[k].size() > kTextColumns) {
+      out += line + "\n";
+      line = "     " + steps[k];
+      continue;
+    }
+    line += (k > 0 ? " " : "") + steps[k];
+  }
+  return (out + line).substr(2);  // the caller indents the first line
 }
 
 // For each listed object, the index of the first listed object whose path is like its own (itself when it is the
@@ -45,21 +57,22 @@ PathGroups path_groups(const std::vector<LeakObject>& listed, const Names& names
 
 std::vector<Table::Column> group_columns(const GroupBy& by) {
   std::vector<Table::Column> cols{{"kind"}};
-  if (by.type) cols.push_back({"type"});
-  if (by.site) cols.push_back({"site"});
+  if (by.type) cols.push_back({"type", Table::Align::Left, false, true});
+  if (by.site) cols.push_back({"site", Table::Align::Left, true});
   if (by.stack) cols.push_back({"stack"});
   cols.push_back({"objects", Table::Align::Right});
   cols.push_back({"bytes", Table::Align::Right});
   return cols;
 }
 
-std::vector<std::string> group_cells(const GroupNames& n, const GroupBy& by) {
+// Text shortens the stack's frames (site_display); TSV keeps them whole. (The site column shortens itself.)
+std::vector<std::string> group_cells(const GroupNames& n, const GroupBy& by, bool text) {
   std::vector<std::string> row{n.kind};
   if (by.type) row.push_back(n.type.value_or("?"));
   if (by.site) row.push_back(n.site.value_or("?"));
   if (by.stack) {
     std::string chain;
-    for (const std::string& f : *n.stack) chain += (chain.empty() ? "" : " < ") + f;
+    for (const std::string& f : *n.stack) chain += (chain.empty() ? "" : " < ") + (text ? site_display(f) : f);
     row.push_back(chain.empty() ? "?" : chain);
   }
   return row;
@@ -152,7 +165,7 @@ void leaks_text(const LeaksResult& r, Output& out) {
   const LeakAnalysis& a = r.leaks;
   std::string s;
   s += fmt::format("Trace     {}\n", printable(r.trace.name));
-  s += fmt::format("Window    {}\n", window_text(r.window));
+  s += window_header(r.window);
   s += fmt::format("Leaked    {} objects, {} ({} bytes)", grouped(a.total_objects()), human_bytes(a.total_bytes()),
                    grouped(a.total_bytes()));
   if (r.suppressions)
@@ -171,7 +184,7 @@ void leaks_text(const LeaksResult& r, Output& out) {
     s += fmt::format("\nGroups by {} and kind, largest first: {}\n", by, grouped(a.groups.size()));
     Table groups(group_columns(r.by));
     for (const LeakGroup& g : a.groups) {
-      auto row = group_cells(g.names, r.by);
+      auto row = group_cells(g.names, r.by, true);
       row.push_back(grouped(g.objects));
       row.push_back(grouped(g.bytes));
       groups.add(std::move(row));
@@ -181,7 +194,8 @@ void leaks_text(const LeaksResult& r, Output& out) {
     uint64_t window = a.total_objects();
     s += fmt::format("\nObjects, largest first: {} of {}{}\n", grouped(a.listed.size()), grouped(window),
                      a.listed.size() < window ? " (--limit 0 lists all)" : "");
-    Table objects({{"object"}, {"kind"}, {"type"}, {"bytes", Table::Align::Right}, {"site"}});
+    Table objects({{"object"}, {"kind"}, {"type", Table::Align::Left, false, true}, {"bytes", Table::Align::Right},
+                   {"site", Table::Align::Left, true}});
     for (const LeakObject& x : a.listed)
       objects.add({object_name(x.object.addr, x.object.line), std::string(leak_kind_name(x.kind)),
                    a.names[x.object.type], grouped(x.object.size), a.names[x.object.site]});
@@ -205,7 +219,7 @@ void leaks_text(const LeaksResult& r, Output& out) {
 void leaks_tsv(const LeaksResult& r, Output& out) {
   Table groups(group_columns(r.by));
   for (const LeakGroup& g : r.leaks.groups) {
-    auto row = group_cells(g.names, r.by);
+    auto row = group_cells(g.names, r.by, false);
     row.push_back(std::to_string(g.objects));
     row.push_back(std::to_string(g.bytes));
     groups.add(std::move(row));

@@ -66,16 +66,22 @@ std::string type_and_name(const ObjectRef& o, const Names& names) {
 
 std::string object_text(const ObjectRef& o, const Names& names) {
   return fmt::format("{}  {}  {}  {}", object_name(o.addr, o.line), type_and_name(o, names), human_bytes(o.size),
-                     name_text(names, o.site));
+                     printable(site_display(names[o.site])));
+}
+
+std::vector<std::string> path_steps(const std::vector<ObjectRef>& steps, const Names& names) {
+  std::vector<std::string> out;
+  for (size_t k = 0; k < steps.size(); ++k) {
+    std::string step = object_name(steps[k].addr, steps[k].line) + " " + type_and_name(steps[k], names);
+    if (k + 1 < steps.size() && steps[k + 1].via != Names::kNone) step += " " + name_text(names, steps[k + 1].via);
+    out.push_back(std::move(step));
+  }
+  return out;
 }
 
 std::string path_line(const std::vector<ObjectRef>& steps, const Names& names) {
   std::string out;
-  for (size_t k = 0; k < steps.size(); ++k) {
-    if (k > 0) out += " -> ";
-    out += object_name(steps[k].addr, steps[k].line) + " " + type_and_name(steps[k], names);
-    if (k + 1 < steps.size() && steps[k + 1].via != Names::kNone) out += " " + name_text(names, steps[k + 1].via);
-  }
+  for (const std::string& step : path_steps(steps, names)) out += (out.empty() ? "" : " -> ") + step;
   return out;
 }
 
@@ -108,6 +114,13 @@ std::string window_text(const Window& w) {
   std::string to = w.to.label.empty() ? fmt::format("the end (line {})", w.to.line)
                                       : fmt::format("marker '{}' (line {})", printable(w.to.label), w.to.line);
   return "objects allocated after " + from + ", live at " + to;
+}
+
+std::string window_header(const Window& w) {
+  std::string line = "Window    " + window_text(w);
+  size_t live = line.rfind(", live at ");
+  if (line.size() <= kTextColumns || live == std::string::npos) return line + "\n";
+  return line.substr(0, live + 1) + "\n          " + line.substr(live + 2) + "\n";
 }
 
 void window_json(JsonWriter& w, const Window& win) {

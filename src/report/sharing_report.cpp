@@ -29,7 +29,7 @@ std::string roots_cell(const RefState& s, const Names& names) {
 
 Table objects_table(const SharingResult& r, bool exact) {
   std::vector<Table::Column> columns{{"object"},
-                                     {"type"},
+                                     {"type", Table::Align::Left, false, true},
                                      {"size", Table::Align::Right},
                                      {"refcount", Table::Align::Right},
                                      {"owners", Table::Align::Right},
@@ -100,7 +100,7 @@ void sharing_text(const SharingResult& r, Output& out) {
   histogram("Objects by distinct owners (live objects holding a reference)", "owners", r.owners_histogram);
   if (!r.by_type.empty()) {
     s += "\nShared objects by type\n";
-    Table t({{"type"},
+    Table t({{"type", Table::Align::Left, false, true},
              {"objects", Table::Align::Right},
              {"references", Table::Align::Right},
              {"bytes", Table::Align::Right}});

@@ -140,7 +140,7 @@ void summary_text(const SummaryResult& r, Output& out) {
                      counted(r.gc_frees, "object", "objects"));
   if (!r.types.empty()) {
     s += "\nLive objects by type\n";
-    Table table({{"type"}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
+    Table table({{"type", Table::Align::Left, false, true}, {"objects", Table::Align::Right}, {"bytes", Table::Align::Right}});
     size_t shown = 0;
     uint64_t rest_objects = 0, rest_bytes = 0;
     for (const TypeRow& row : r.types) {

@@ -52,6 +52,7 @@ class FdReader {
   }
 
   const std::string& name() const { return name_; }
+  uint64_t bytes_in() const { return bytes_in_; }
 
  private:
   size_t raw_read(char* buffer, size_t capacity) {
@@ -59,11 +60,15 @@ class FdReader {
       size_t n = std::min(capacity, memory_.size() - memory_pos_);
       std::memcpy(buffer, memory_.data() + memory_pos_, n);
       memory_pos_ += n;
+      bytes_in_ += n;
       return n;
     }
     for (;;) {
       ssize_t n = ::read(fd_, buffer, capacity);
-      if (n >= 0) return static_cast<size_t>(n);
+      if (n >= 0) {
+        bytes_in_ += static_cast<uint64_t>(n);
+        return static_cast<size_t>(n);
+      }
       if (errno == EINTR) continue;
       throw TraceError(name_, 0, std::string("cannot read: ") + std::strerror(errno));
     }
@@ -76,12 +81,14 @@ class FdReader {
   size_t peek_pos_ = 0;
   std::string memory_;
   size_t memory_pos_ = 0;
+  uint64_t bytes_in_ = 0;
 };
 
 class PlainSource final : public ByteSource {
  public:
   explicit PlainSource(std::unique_ptr<FdReader> in) : in_(std::move(in)) {}
   size_t read(char* buffer, size_t capacity) override { return in_->read(buffer, capacity); }
+  uint64_t bytes_in() const override { return in_->bytes_in(); }
   const char* encoding() const override { return "plain"; }
 
  private:
@@ -128,6 +135,7 @@ class GzipSource final : public ByteSource {
     return capacity - zs_.avail_out;
   }
   bool truncated() const override { return truncated_; }
+  uint64_t bytes_in() const override { return in_->bytes_in(); }
   const char* encoding() const override { return "gzip"; }
 
  private:
@@ -171,6 +179,7 @@ class ZstdSource final : public ByteSource {
     return out.pos;
   }
   bool truncated() const override { return truncated_; }
+  uint64_t bytes_in() const override { return in_->bytes_in(); }
   const char* encoding() const override { return "zstd"; }
 
  private:

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Runs one golden case: the refscope command in NAME.cmd, whose stdout must equal NAME.expected.
 
-A case file holds one line of arguments (shell-quoted, paths relative to the repository root). Optional
+A case file holds one line of arguments (shell-quoted, paths relative to the repository root). The command runs in
+a scratch directory that links to everything at the root, so that paths read the same but text reports, which show
+sites under the current directory relative to it, print the same wherever the repository is checked out. Optional
 companions: NAME.status (the expected exit status, default 0), NAME.stdin (fed to stdin), NAME.stderr (text
 that stderr must contain). With --regen the outputs are written instead of compared; review them with git diff.
 """
@@ -11,6 +13,7 @@ import pathlib
 import shlex
 import subprocess
 import sys
+import tempfile
 
 
 def main() -> int:
@@ -25,7 +28,10 @@ def main() -> int:
     argv = shlex.split(case.read_text().strip())
     stdin_file = case.with_suffix(".stdin")
     stdin = stdin_file.read_bytes() if stdin_file.exists() else b""
-    result = subprocess.run([args.refscope, *argv], cwd=args.root, input=stdin, capture_output=True, timeout=120)
+    with tempfile.TemporaryDirectory(prefix="refscope-golden-") as scratch:
+        for entry in pathlib.Path(args.root).iterdir():
+            (pathlib.Path(scratch) / entry.name).symlink_to(entry.resolve())
+        result = subprocess.run([args.refscope, *argv], cwd=scratch, input=stdin, capture_output=True, timeout=120)
     out = result.stdout.decode("utf-8", "replace")
     err = result.stderr.decode("utf-8", "replace")
 

@@ -1,5 +1,8 @@
 // How figures are written: addresses, object names, grouped numbers, human byte sizes, tables.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <climits>
 
 #include "refscope/report/format.h"
 
@@ -46,6 +49,54 @@ TEST(Format, TsvReplacesTabsAndNewlinesInFields) {
   Table t({{"a"}, {"b"}});
   t.add({"x\ty", "1\n2"});
   EXPECT_EQ(t.tsv(), "a\tb\nx y\t1 2\n");
+}
+
+TEST(Format, SitesShownFromTheStdlibSitePackagesOrTheCurrentDirectory) {
+  EXPECT_EQ(site_display("/usr/lib/python3.11/json/decoder.py:353 in JSONDecoder.raw_decode"),
+            "python3.11/json/decoder.py:353 in JSONDecoder.raw_decode");
+  EXPECT_EQ(site_display("/root/.pyenv/versions/3.13.0/lib/python3.13/ast.py:50 in parse"), "python3.13/ast.py:50 in parse");
+  EXPECT_EQ(site_display("/usr/lib/python3/dist-packages/yaml/__init__.py:79 in load"),
+            "dist-packages/yaml/__init__.py:79 in load");
+  EXPECT_EQ(site_display("/venv/lib/python3.12/site-packages/requests/models.py:8 in get"),
+            "site-packages/requests/models.py:8 in get");
+  char cwd[PATH_MAX];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  EXPECT_EQ(site_display(std::string(cwd) + "/examples/app.py:12 in main"), "examples/app.py:12 in main");
+  EXPECT_EQ(site_display(std::string(cwd) + "/a:b.py:3"), "a:b.py:3");  // the last ":LINE" ends the file name
+  // Left as they are: relative paths, frozen modules, the unknown site, paths elsewhere.
+  EXPECT_EQ(site_display("app.py:3 in f"), "app.py:3 in f");
+  EXPECT_EQ(site_display("<frozen importlib._bootstrap>:241 in _call"), "<frozen importlib._bootstrap>:241 in _call");
+  EXPECT_EQ(site_display("?"), "?");
+  EXPECT_EQ(site_display("/opt/app/lib/python3.x/thing.py:1"), "/opt/app/lib/python3.x/thing.py:1");
+}
+
+TEST(Format, ElideMiddleKeepsBothEndsAndWholeCharacters) {
+  EXPECT_EQ(elide_middle("abcdefghij", 10), "abcdefghij");
+  EXPECT_EQ(elide_middle("abcdefghij", 7), "a...hij");
+  EXPECT_EQ(elide_middle("abcdefghij", 2), "ab");
+  std::string cut = elide_middle("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8);  // five two-byte characters
+  EXPECT_LE(cut.size(), 8u);
+  EXPECT_EQ(cut, "...\xc3\xa9\xc3\xa9");
+}
+
+TEST(Format, TextTablesFitOneHundredColumns) {
+  Table t({{"kind"}, {"type"}, {"site", Table::Align::Left, true}, {"objects", Table::Align::Right}});
+  std::string type(40, 't'), site = "/usr/lib/python3.11/" + std::string(70, 's') + ".py:1 in f";
+  t.add({"retained", type, site, "1,234"});
+  t.add({"cyclic", "short", "app.py:1", "5"});
+  std::string text = t.text();
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+    EXPECT_LE(nl - start, kTextColumns) << text;
+  // The site shortened, then cut a third of the way in.
+  EXPECT_NE(text.find("python3.11/...sss"), std::string::npos) << text;
+  EXPECT_NE(text.find(type), std::string::npos) << text;  // a type is never cut
+  EXPECT_NE(text.find("s.py:1 in f"), std::string::npos) << text;
+  EXPECT_NE(text.find("1,234"), std::string::npos);  // numbers are never cut
+  EXPECT_NE(text.find("app.py:1"), std::string::npos);
+  // TSV keeps everything whole.
+  EXPECT_NE(t.tsv().find(site), std::string::npos);
+  EXPECT_NE(t.tsv().find(type), std::string::npos);
 }
 
 }  // namespace

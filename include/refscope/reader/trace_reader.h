@@ -56,6 +56,8 @@ class TraceReader {
   const SymbolTable& symbols() const { return symbols_; }
   uint64_t line() const { return line_; }
   uint64_t bytes_consumed() const { return consumed_; }
+  // Bytes taken from the file so far (compressed ones, for a compressed trace).
+  uint64_t source_bytes() const { return source_->bytes_in(); }
 
   // Throws TraceError for the current line, showing `text` under the message.
   [[noreturn]] void fail(const std::string& message, std::string_view text) const;

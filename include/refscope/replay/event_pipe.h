@@ -35,6 +35,7 @@ struct EventBatch {
   std::vector<std::string> warnings;  // to give once its events are applied
   uint64_t line = 0;                  // the reader's line after its last record
   uint64_t bytes_consumed = 0;        // trace bytes read up to there
+  uint64_t source_bytes = 0;          // bytes taken from the file up to there (compressed, if it is)
   bool end = false;                   // the trace has no record after these
   TraceInfo end_info;                 // at the end: the reader's TraceInfo (truncated, the E record, ...)
   std::exception_ptr error;           // reading failed after these records

@@ -75,13 +75,19 @@ class Replay {
   std::vector<std::optional<uint64_t>> resolved_;
   std::vector<bool> literal_exists_;  // from a pre-scan of a seekable file: a marker literally labelled LABEL#N
   std::unordered_map<std::string, uint32_t> seen_;  // occurrences so far of each watched label
+  // The trace's marker labels so far, in order of first use, with their counts (the first kLabelsKept): an error
+  // about a missing marker lists them.
+  static constexpr size_t kLabelsKept = 1000;
+  std::vector<std::pair<std::string, uint32_t>> labels_;
+  std::unordered_map<std::string, uint32_t> label_index_;
+  uint64_t labels_dropped_ = 0;
+  std::string markers_text() const;
   int last_hit_ = -1;
   bool ended_ = false;
   uint64_t file_size_ = 0;
-  uint64_t line_ = 0, bytes_consumed_ = 0;  // the reader's, as of the batch being applied (progress)
+  uint64_t line_ = 0, source_bytes_ = 0;  // the reader's, as of the batch being applied (progress)
   uint64_t next_progress_check_ = 0;
-  double started_ = 0, last_progress_ = 0;
-  bool progress_shown_ = false;
+  double last_progress_ = 0;
 };
 
 }  // namespace refscope

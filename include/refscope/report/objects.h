@@ -37,6 +37,8 @@ std::string type_and_name(const ObjectRef& o, const Names& names);
 // A path in one line: "0x1000@17 builtins.module (module app) .__dict__ -> 0x2000@18 builtins.dict ['_errors'] ->
 // ...": each step, then the label of the reference it holds to the next.
 std::string path_line(const std::vector<ObjectRef>& steps, const Names& names);
+// The same steps one by one ("0x1000@17 builtins.module (module app) .__dict__"), for text that wraps a long path.
+std::vector<std::string> path_steps(const std::vector<ObjectRef>& steps, const Names& names);
 // What makes two paths alike for grouping ("and 19 more paths like it"): the same types, names and labels step by
 // step, indexes ([3], [17]) counted alike.
 std::string path_shape(const std::vector<ObjectRef>& steps, const Names& names);
@@ -46,6 +48,9 @@ std::string name_text(const Names& names, uint32_t id);
 std::string point_text(const Point& p);
 // "the end (line 41)" / "marker 'start' (line 17)"; for a window's start without a marker: "the trace's beginning"
 std::string window_text(const Window& w);
+// "Window    objects allocated after ..., live at ...\n", the "live at" part on a line of its own when the whole would be
+// wider than text reports are (kTextColumns).
+std::string window_header(const Window& w);
 // {"from": LABEL|null, "to": LABEL|null, "from_line": N, "to_line": N} as the value of the current key
 void window_json(JsonWriter& w, const Window& win);
 // The trace's facts as the value of the current key: path, version, refs, encoding, truncated, metadata.

@@ -2,6 +2,7 @@
 // Where trace bytes come from: a file or stdin, plain or compressed. The compression is told by the magic bytes,
 // never by the file name, so `zstd -dc` and `cat` pipelines and misnamed files all read.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,9 @@ class ByteSource {
   virtual size_t read(char* buffer, size_t capacity) = 0;
   // True once the end was reached in the middle of a compressed frame: what came before is still good.
   virtual bool truncated() const { return false; }
+  // Bytes taken from the file or stdin so far: compressed bytes for a compressed trace (progress compares them
+  // with the file's size).
+  virtual uint64_t bytes_in() const = 0;
   // "gzip", "zstd" or "plain".
   virtual const char* encoding() const = 0;
 };
