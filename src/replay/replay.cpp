@@ -93,6 +93,7 @@ bool Replay::next_batch() {
       return false;
     }
   }
+  if (sampler_ && batch_) sampler_->sample(model_, nullptr);
   batch_ = &pipe_->next();
   batch_pos_ = 0;
   line_ = batch_->line;
@@ -141,7 +142,10 @@ bool Replay::step() {
   } else {
     model_.apply(ev);
   }
-  if (ev.kind == RecordKind::Marker) on_marker(ev);
+  if (ev.kind == RecordKind::Marker) {
+    on_marker(ev);
+    if (sampler_) sampler_->sample(model_, &ev);
+  }
   if (options_.progress && line_ >= next_progress_check_) show_progress();
   return true;
 }

@@ -8,6 +8,7 @@ std::string_view format_name(Format f) {
     case Format::Json: return "json";
     case Format::Tsv: return "tsv";
     case Format::Dot: return "dot";
+    case Format::Html: return "html";
   }
   return "?";
 }

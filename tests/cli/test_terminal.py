@@ -148,6 +148,7 @@ def test_quiet_and_verbose_after_the_command(refscope, samples):
 @pytest.mark.parametrize("args,expected", [
     (["diff", "a.trace", "b.trace", "c.trace"], "TRACE: at most 2 expected, 3 given"),
     (["why"], "TRACE: required, and not given"),
+    (["report", "x.trace"], "--output: required, and not given"),
     ([], "a command is needed: summary, leaks"),
     (["leaks", "x.trace", "--bogus"], "unexpected argument: --bogus"),
     (["leaks", "x.trace", "--format", "xml"], "--format"),
@@ -158,3 +159,17 @@ def test_no_raw_parser_message(refscope, args, expected):
     assert expected in r.err, r.err
     for raw in ("(0x)", "At Most", "At least", "The following argument", "is required", "Could not convert"):
         assert raw not in r.err, r.err
+
+
+def test_report_leaves_no_half_page(refscope, tmp_path, samples):
+    bad = tmp_path / "bad.trace"
+    bad.write_text("refscope-trace 1\nT 1 a\nA 10 5 1\nZZZ\n")
+    page = tmp_path / "page.html"
+    r = refscope("report", bad, "-o", page)
+    assert r.status == 2 and "bad.trace:4: unknown record" in r.err
+    assert not page.exists()
+    r = refscope("report", samples / "leaks" / "kinds.trace", "-o", "/dev/full")
+    assert r.status == 2 and "cannot write to '/dev/full'" in r.err
+    assert os.path.exists("/dev/full")  # a device is never removed
+    r = refscope("report", samples / "leaks" / "kinds.trace", "-o", page)
+    assert r.status == 0 and r.out == "" and page.read_text().startswith("<!DOCTYPE html>")

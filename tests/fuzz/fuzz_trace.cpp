@@ -1,6 +1,7 @@
 // The fuzz target: arbitrary bytes -> ByteSource (plain, gzip or zstd by magic bytes) -> TraceReader -> Model, then
 // every analysis on what the model holds (leak kinds and groups, the gate, garbage and collected cycles, sharing and
-// the dominator tree, paths to roots, growth, the summary) and every renderer of every result in every format.
+// the dominator tree, paths to roots, growth, the summary, the HTML report's timeline and retention tree) and every
+// renderer of every result in every format.
 // A TraceError is the expected answer to bad input, and FigureOverflow to sizes that add up past 64 bits; anything
 // else (a crash, a sanitizer report, an uncaught exception, a broken invariant, a hang) is a bug. The invariants are
 // those the unit tests check, on whatever the fuzzer makes: a violation aborts so the fuzzer keeps the input.
@@ -19,6 +20,8 @@
 #include "refscope/analysis/diff_growth.h"
 #include "refscope/analysis/dominator_tree.h"
 #include "refscope/analysis/leak_analysis.h"
+#include "refscope/analysis/retention.h"
+#include "refscope/analysis/timeline.h"
 #include "refscope/analysis/sharing.h"
 #include "refscope/analysis/summary.h"
 #include "refscope/analysis/why_paths.h"
@@ -28,6 +31,7 @@
 #include "refscope/report/check_report.h"
 #include "refscope/report/cycle_report.h"
 #include "refscope/report/diff_report.h"
+#include "refscope/report/html_report.h"
 #include "refscope/report/leak_report.h"
 #include "refscope/report/sharing_report.h"
 #include "refscope/report/summary_report.h"
@@ -270,6 +274,41 @@ void fuzz_diff(const Model& m, const SymbolTable& symbols, const LiveCounts& a, 
   render_all(kDiffRenderers, r);
 }
 
+// The HTML report's own parts: the timeline stays within its bounds and by line; the retention tree's figures add up
+// (what it shows and what it counts as left out come to the live bytes); then the whole page renders.
+void fuzz_report(const Model& m, const SymbolTable& symbols, const TraceInfo& info, uint64_t from_line,
+                 Timeline& timeline) {
+  HtmlReportResult r;
+  r.timeline = timeline.finish(m);
+  require(!r.timeline.samples.empty() && r.timeline.samples.size() <= Timeline::kMaxSamples, "timeline bounds");
+  for (size_t k = 1; k < r.timeline.samples.size(); ++k)
+    require(r.timeline.samples[k - 1].line < r.timeline.samples[k].line, "timeline samples out of order");
+  require(r.timeline.samples.back().objects == m.live_objects() && r.timeline.samples.back().bytes == m.live_bytes(),
+          "the timeline's last sample is not the model at its end");
+  RetentionResult& t = r.retention = analyse_retention(m, symbols, {3, 2, 3, 20});
+  require(t.live_objects == m.live_objects() && t.live_bytes == m.live_bytes(), "retention's live totals");
+  require(t.nodes.size() <= 20, "the retention tree is larger than asked");
+  uint64_t top = t.top_hidden_bytes;
+  for (const RetainedNode& n : t.nodes) {
+    if (n.parent == UINT32_MAX) top += n.retained;
+    else require(n.parent < static_cast<size_t>(&n - t.nodes.data()) && t.nodes[n.parent].retained >= n.retained, "retention order");
+    require(n.retained >= n.object.size, "an object retains less than itself");
+  }
+  require(top == m.live_bytes(), "the retention tree's top does not add up to the live bytes");
+  r.summary = summarize(m, symbols, info);
+  r.leaks.trace = TraceFacts::of(info, m);
+  r.leaks.window = {{"start", from_line}, {"", m.last_line()}};
+  r.leaks.by = {true, true, false};
+  r.leaks.leaks = analyse_leaks(m, symbols, {from_line, r.leaks.by, true, 5, nullptr});
+  r.stacks = analyse_leaks(m, symbols, {from_line, {false, false, true}, false, 0, nullptr});
+  Namer namer(symbols);
+  r.cycles.at.line = m.last_line();
+  find_garbage(m, namer, r.cycles);
+  r.cycles.names = namer.take();
+  r.cycle_pictures = 3;
+  render_all(kHtmlReportRenderers, r);
+}
+
 void analyse_everything(const std::string& input) {
   TraceReader reader(open_memory(input, "fuzz.trace"), "fuzz.trace");
   ModelOptions options;
@@ -285,9 +324,12 @@ void analyse_everything(const std::string& input) {
   LiveCounts at_start;
   Event ev;
   uint64_t records = 0;
+  Timeline timeline;
   while (reader.next(ev)) {
     model.apply(ev);
+    if (ev.kind == RecordKind::Marker) timeline.sample(model, &ev);
     if (++records % 4096 == 0) check_model(model);
+    if (records % 64 == 0) timeline.sample(model, nullptr);
     if (ev.kind == RecordKind::Marker && from_line == 0 && model.bytes_overflow_line() == 0) {
       from_line = ev.line;
       at_start = live_counts(model, reader.symbols(), UINT64_MAX);
@@ -308,6 +350,7 @@ void analyse_everything(const std::string& input) {
   fuzz_sharing(model, reader.symbols());
   fuzz_why(model, reader.symbols());
   if (from_line != 0) fuzz_diff(model, reader.symbols(), at_start, from_line);
+  fuzz_report(model, reader.symbols(), reader.info(), from_line, timeline);
 }
 
 }  // namespace

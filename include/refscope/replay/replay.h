@@ -16,6 +16,15 @@
 
 namespace refscope {
 
+// Told how the model stands as the replay goes: after each batch of records (about 8,192) and at each marker. The
+// HTML report's chart of live objects and bytes over time is drawn from these samples.
+class ReplaySampler {
+ public:
+  virtual ~ReplaySampler() = default;
+  // `marker` is the marker record just applied, or null for the end of a batch.
+  virtual void sample(const Model& model, const Event* marker) = 0;
+};
+
 struct ReplayOptions {
   ModelOptions model;
   bool progress = false;  // a progress line on stderr (the CLI sets it only when stderr is a terminal)
@@ -41,6 +50,9 @@ class Replay {
   // The trace's header, metadata and declarations as far as the model has got, not as far as the reader has read.
   const TraceInfo& info() const { return info_; }
   const SymbolTable& symbols() const { return symbols_; }
+
+  // Samples the model as the replay goes (null: none). The sampler must outlive the replay or be unset.
+  void set_sampler(ReplaySampler* sampler) { sampler_ = sampler; }
 
   // The line a watched point resolved at, if the replay has passed it.
   std::optional<uint64_t> resolved_line(const PointSpec& p) const;
@@ -88,6 +100,7 @@ class Replay {
   uint64_t line_ = 0, source_bytes_ = 0;  // the reader's, as of the batch being applied (progress)
   uint64_t next_progress_check_ = 0;
   double last_progress_ = 0;
+  ReplaySampler* sampler_ = nullptr;
 };
 
 }  // namespace refscope

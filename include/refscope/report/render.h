@@ -21,8 +21,8 @@
 
 namespace refscope {
 
-enum class Format : uint8_t { Text, Json, Tsv, Dot };
-inline constexpr std::array<Format, 4> kFormats{Format::Text, Format::Json, Format::Tsv, Format::Dot};
+enum class Format : uint8_t { Text, Json, Tsv, Dot, Html };
+inline constexpr std::array<Format, 5> kFormats{Format::Text, Format::Json, Format::Tsv, Format::Dot, Format::Html};
 
 std::string_view format_name(Format f);
 std::optional<Format> parse_format(std::string_view name);
@@ -36,6 +36,7 @@ struct Renderers {
   Renderer<Result> json = nullptr;
   Renderer<Result> tsv = nullptr;
   Renderer<Result> dot = nullptr;
+  Renderer<Result> html = nullptr;
 
   // The renderer of a format, or null when the report does not offer it.
   constexpr Renderer<Result> of(Format f) const {
@@ -44,6 +45,7 @@ struct Renderers {
       case Format::Json: return json;
       case Format::Tsv: return tsv;
       case Format::Dot: return dot;
+      case Format::Html: return html;
     }
     return nullptr;
   }
