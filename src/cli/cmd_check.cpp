@@ -7,6 +7,7 @@
 #include "refscope/analysis/check_gate.h"
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
+#include "refscope/report/format.h"
 #include "refscope/report/baseline.h"
 #include "refscope/report/check_report.h"
 #include "refscope/util/error.h"
@@ -31,6 +32,7 @@ struct CheckOptions {
 // of files are relative to. The recorder names them in the header, before the first checkpoint.
 void update_paths(SourcePaths& paths, const Replay& r, const CheckOptions& o, LeakOptions& leaks) {
   paths = SourcePaths::of(r.info(), o.root);
+  set_site_root(paths.project_root());
   if (leaks.suppressions) leaks.suppressions->set_paths(&paths);
   leaks.paths = &paths;
 }

@@ -1,7 +1,9 @@
 // refscope diff: growth between two markers of one trace, or between two traces, by type and by site.
 #include "refscope/analysis/diff_growth.h"
+#include "refscope/analysis/source_paths.h"
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
+#include "refscope/report/format.h"
 #include "refscope/report/diff_report.h"
 #include "refscope/util/error.h"
 
@@ -32,11 +34,13 @@ int run_diff(DiffOptions o) {
     in.b = {o.common.trace, o.common.at, 0, false};
     in.b.line = to ? replay->advance_to(*to) : replay->advance_to_end();
     b = live_counts(replay->model(), replay->symbols(), in.a.line);
+    show_sites_from(*replay);
     in.same_trace = true;
   } else {
     if (!o.common.from.empty() || !o.common.at.empty())
       throw UsageError("with two traces diff compares each at its end: --from and --to choose markers of one trace");
     if (o.traces[0] == "-" && o.traces[1] == "-") throw UsageError("only one of the two traces can be stdin (-)");
+    std::string roots[2];  // sites are shown from the project root when both traces have the same one
     for (int i = 0; i < 2; ++i) {
       CommonOptions c = o.common;
       c.trace = o.traces[i];
@@ -44,7 +48,9 @@ int run_diff(DiffOptions o) {
       uint64_t line = replay->advance_to_end();
       (i == 0 ? a : b) = live_counts(replay->model(), replay->symbols(), UINT64_MAX);
       (i == 0 ? in.a : in.b) = {c.trace, "", line, false};
+      roots[i] = SourcePaths::of(replay->info()).project_root();
     }
+    set_site_root(roots[0] == roots[1] ? roots[0] : "");
     in.same_trace = false;
   }
   in.growth = compare_live(a, b, in.same_trace);

@@ -1,6 +1,7 @@
 // refscope leaks: the objects of a window still alive at its end, each with its leak kind, grouped and explained.
 #include "refscope/cli/command.h"
 #include "refscope/cli/common.h"
+#include "refscope/report/format.h"
 #include "refscope/report/leak_report.h"
 
 namespace refscope::cli {
@@ -25,6 +26,7 @@ int run_leaks(const LeaksOptions& o) {
   r.by = by;
   r.limit = o.limit;
   SourcePaths paths = SourcePaths::of(replay->info(), o.root);
+  set_site_root(paths.project_root());
   suppressions.set_paths(&paths);
   LeakOptions options{r.window.from.line, by, true, o.limit, o.suppressions.empty() ? nullptr : &suppressions, &paths};
   r.leaks = analyse_leaks(replay->model(), replay->symbols(), options);

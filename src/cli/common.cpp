@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "refscope/analysis/source_paths.h"
+#include "refscope/report/format.h"
 #include "refscope/report/output.h"
 #include "refscope/util/error.h"
 #include "refscope/util/progress.h"
@@ -136,7 +138,12 @@ Window advance_window(Replay& r, const CommonOptions& o) {
     }
   }
   w.to.line = at ? r.advance_to(*at) : r.advance_to_end();
+  show_sites_from(r);
   return w;
+}
+
+void show_sites_from(const Replay& r, const std::string& root) {
+  set_site_root(SourcePaths::of(r.info(), root).project_root());
 }
 
 }  // namespace refscope::cli

@@ -49,6 +49,12 @@ const std::string& cwd_prefix() {
   return prefix;
 }
 
+// The trace's project root with a trailing slash, or "" (set_site_root).
+std::string& site_root_prefix() {
+  static std::string prefix;
+  return prefix;
+}
+
 // Where a site's file name ends: before ":LINE" (then the end or " in FUNCTION").
 size_t path_end(std::string_view site) {
   for (size_t colon = site.rfind(':'); colon != std::string_view::npos && colon > 0;
@@ -73,10 +79,19 @@ size_t stdlib_start(std::string_view path) {
 
 }  // namespace
 
+void set_site_root(std::string_view dir) {
+  std::string prefix(dir);
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  site_root_prefix() = prefix.empty() || prefix.front() != '/' || prefix == "/" ? std::string() : prefix + "/";
+}
+
 std::string site_display(std::string_view site) {
   if (site.empty() || site.front() != '/') return std::string(site);
   size_t end = path_end(site);
   std::string_view path = site.substr(0, end), rest = site.substr(end);
+  const std::string& root = site_root_prefix();
+  if (!root.empty() && path.size() > root.size() && path.substr(0, root.size()) == root)
+    return std::string(path.substr(root.size())) + std::string(rest);
   const std::string& cwd = cwd_prefix();
   if (!cwd.empty() && path.size() > cwd.size() && path.substr(0, cwd.size()) == cwd)
     return std::string(path.substr(cwd.size())) + std::string(rest);

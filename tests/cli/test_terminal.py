@@ -102,6 +102,26 @@ def test_sites_under_the_current_directory_are_relative(tmp_path):
     assert f"{app}:12 in main" in tsv.stdout
 
 
+def test_sites_under_the_recorded_project_root_are_relative(tmp_path):
+    # A trace recorded in /srv/app (its `@ path root`), read anywhere: sites under the root are shown from it in
+    # text, whatever the current directory; --root names another root; JSON keeps the path.
+    trace = tmp_path / "t.trace"
+    trace.write_text("refscope-trace 1\n@ path root /srv/app\nT 1 app.Node\n"
+                     "S 1 0 12 main /srv/app/src/app.py\nS 2 0 3 other /srv/other/b.py\n"
+                     "M start\nA 1000 56 1 1\nA 2000 40 1 2\n")
+    for command in (["leaks", trace, "--from", "start"], ["check", trace, "--from", "start"],
+                    ["why", trace, "0x1000"], ["diff", trace, "--from", "start"]):
+        r = subprocess.run([BINARY, *command], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode in (0, 1), r.stderr
+        assert "src/app.py:12 in main" in r.stdout and "/srv/app/" not in r.stdout, (command, r.stdout)
+    r = subprocess.run([BINARY, "leaks", trace, "--from", "start", "--root", "/srv/other"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert "b.py:3 in other" in r.stdout and "/srv/app/src/app.py:12 in main" in r.stdout
+    j = subprocess.run([BINARY, "leaks", trace, "--from", "start", "--format", "json"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert "/srv/app/src/app.py:12 in main" in {g["site"] for g in json.loads(j.stdout)["groups"]}
+
+
 def test_a_mistyped_command_is_suggested(refscope, samples):
     r = refscope("leak", samples / "leaks" / "kinds.trace")
     assert r.status == 2

@@ -35,6 +35,8 @@ class SourcePaths {
   // The file relative to the project root, or nothing when it is not under the root (or there is no root).
   std::optional<std::string> in_project(const std::string& file) const;
   bool empty() const { return dirs_.empty(); }
+  // The project root files are named relative to: the root, else the recording's working directory; "" for none.
+  const std::string& project_root() const { return root_.empty() ? cwd_ : root_; }
 
  private:
   struct Dir {

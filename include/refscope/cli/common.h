@@ -59,6 +59,10 @@ std::optional<PointSpec> at_point(const CommonOptions& o);
 // (the start's line is 0 without --from: objects allocated after it belong to the window).
 Window advance_window(Replay& r, const CommonOptions& o);
 
+// Text reports show sites relative to the trace's project root (its `@ path` records) or `root` (--root), once the
+// replay has read the trace's header (report/format.h, set_site_root). advance_window calls it.
+void show_sites_from(const Replay& r, const std::string& root = "");
+
 // Renders a finished result to stdout in the format --format chose.
 Format chosen_format(const CommonOptions& o);
 Output& report_output();

@@ -19,11 +19,15 @@ std::string human_bytes(uint64_t bytes);
 // "1 object", "12,345 objects": a count with its noun in the right number.
 std::string counted(uint64_t n, std::string_view one, std::string_view many);
 
-// A site ("FILE:LINE in FUNCTION") as text reports show it, shorter: a file under the current directory relative to
-// it ("examples/app.py:12 in f"), one of the standard library from its "python3.N/" directory
-// ("python3.11/json/decoder.py:353 in raw_decode"), one of an installed package from its "site-packages/" or
-// "dist-packages/" directory. JSON and TSV keep the path as the trace has it.
+// A site ("FILE:LINE in FUNCTION") as text reports show it, shorter: a file under the trace's project root (see
+// set_site_root) or else under the current directory relative to it ("examples/app.py:12 in f"), one of the standard
+// library from its "python3.N/" directory ("python3.11/json/decoder.py:353 in raw_decode"), one of an installed
+// package from its "site-packages/" or "dist-packages/" directory. JSON and TSV keep the path as the trace has it.
 std::string site_display(std::string_view site);
+// The project root that site_display shows files relative to, before the current directory: the directory the
+// trace was recorded in (its `@ path root`, or `@ path cwd`), or --root. An absolute directory; "" for none.
+// Set once a trace's header is read, before a report is rendered.
+void set_site_root(std::string_view dir);
 
 // Cuts text to at most `width` bytes by putting "..." in it, a third of the way in (the end keeps two thirds), never
 // inside a UTF-8 character.
