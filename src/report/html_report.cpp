@@ -8,6 +8,7 @@
 
 #include "refscope/report/format.h"
 #include "refscope/report/html_assets.h"
+#include "refscope/report/leak_report.h"
 #include "refscope/report/objects.h"
 #include "refscope/report/svg_graph.h"
 
@@ -35,10 +36,17 @@ std::string site_html(std::string_view site) {
   return fmt::format("<span class=\"site\" title=\"{}\">{}</span>", esc(site), esc(site_display(site)));
 }
 
+// "0x1000@17 builtins.module (module app) 1.2 KiB, app.py:3 in f": the object's own name (format 2) after its type;
+// its size counts what it owns where the trace says (format 2's Z records).
 std::string object_html(const ObjectRef& o, const Names& names) {
-  return fmt::format("<code>{}</code> {} <span class=\"muted\">{}, {}</span>", object_name(o.addr, o.line),
-                     esc(names[o.type]), human_bytes(o.size), site_html(names[o.site]));
+  std::string name = o.name == Names::kNone ? ""
+                                            : fmt::format(" <span class=\"name\">({})</span>", esc(names[o.name]));
+  return fmt::format("<code>{}</code> {}{} <span class=\"muted\" data-size=\"{}\">{}, {}</span>",
+                     object_name(o.addr, o.line), esc(names[o.type]), name, o.size, human_bytes(o.size),
+                     site_html(names[o.site]));
 }
+
+std::string object_anchor(const ObjectRef& o) { return fmt::format("obj-{:x}-{}", o.addr, o.line); }
 
 std::string figure(const std::string& value, const std::string& what, const std::string& key) {
   return fmt::format("<div class=\"figure\" data-figure=\"{}\"><b>{}</b><span>{}</span></div>", key, value, what);
@@ -124,13 +132,26 @@ std::string glance_section(const HtmlReportResult& r) {
   std::string out = "<section id=\"glance\"><h2>The trace at a glance</h2><div class=\"figures\">";
   out += figure(grouped(s.live_objects), "live objects at the end of the window", "live_objects");
   out += figure(human_bytes(s.live_bytes), "live bytes (" + grouped(s.live_bytes) + ")", "live_bytes");
+  if (s.trace.version >= 2)
+    out += figure(grouped(s.unmeasured_objects), "live objects owning memory their size leaves out", "unmeasured");
   out += figure(human_bytes(s.peak_bytes), "peak bytes, at line " + grouped(s.peak_bytes_line), "peak_bytes");
   out += figure(grouped(a.total_objects()), "leaked objects in the window, " + human_bytes(a.total_bytes()),
                 "leaked_objects");
   out += figure(grouped(r.cycles.cycles.size()), "garbage cycles at the end", "cycles");
   out += figure(grouped(r.timeline.markers_total), "markers", "markers");
   out += figure(grouped(s.anomalies.total), "anomalies", "anomalies");
-  out += "</div><h3>Live objects and bytes over the trace</h3>";
+  out += "</div>";
+  if (s.trace.version >= 2)
+    out += fmt::format("<p class=\"note\" id=\"owned-bytes\" data-unmeasured=\"{}\">Byte figures count what "
+                       "objects own where the trace measured it (a list's item array, a dict's tables, a "
+                       "bytearray's buffer: <code>sys.getsizeof</code>). {}</p>",
+                       s.unmeasured_objects,
+                       s.unmeasured_objects == 0
+                           ? std::string("Every live object was measured.")
+                           : counted(s.unmeasured_objects, "live object owns", "live objects own") +
+                                 " memory its size leaves out (a <code>__sizeof__</code> written in Python, or a type "
+                                 "whose owned memory cannot be known): those figures are too low.");
+  out += "<h3>Live objects and bytes over the trace</h3>";
   out += chart_svg(r);
   out += "<p class=\"note\">Sampled every few thousand records and at every marker (dashed lines); the shaded part is "
          "the window whose leaks this page shows.</p>";
@@ -183,12 +204,19 @@ GroupKey key_of(const LeakObject& x, const Names& names) {
   return {names[x.object.type], names[x.object.site], std::string(leak_kind_name(x.kind))};
 }
 
+// The path from the older root to the object, a step a line; each step after the first says what the reference to
+// it is (its label, format 2), as the text report's path does.
 std::string path_html(const LeakObject& x, const Names& names) {
   if (x.path.empty()) return "";
   std::string out = "<ol class=\"path\">";
   std::vector<std::string> holds = hold_texts(x.path_root, names);
   for (size_t k = 0; k < x.path.size(); ++k) {
-    out += "<li>" + object_html(x.path[k], names);
+    const ObjectRef& step = x.path[k];
+    out += fmt::format("<li data-address=\"{}\"", hex_address(step.addr));
+    if (step.via != Names::kNone) out += fmt::format(" data-via=\"{}\"", esc(names[step.via]));
+    out += ">";
+    if (step.via != Names::kNone) out += "<code class=\"via\">" + esc(names[step.via]) + "</code> ";
+    out += object_html(step, names);
     if (k == 0 && !holds.empty()) {
       std::string joined;
       for (const std::string& h : holds) joined += (joined.empty() ? "" : ", ") + h;
@@ -297,9 +325,10 @@ std::string leaks_section(const HtmlReportResult& r) {
          "reachable only through other leaks; <b>cyclic</b>: on a garbage cycle.</p>";
   if (a.groups.empty()) return out + "<p class=\"muted\" id=\"no-leaks\">No leaks in this window.</p></section>";
 
-  // Objects by group, as far as they are listed.
-  std::map<GroupKey, std::vector<const LeakObject*>> members;
-  for (const LeakObject& x : a.listed) members[key_of(x, names)].push_back(&x);
+  // Objects by group, as far as they are listed; alike paths grouped as the text report groups them.
+  std::map<GroupKey, std::vector<size_t>> members;
+  for (size_t i = 0; i < a.listed.size(); ++i) members[key_of(a.listed[i], names)].push_back(i);
+  PathGroups like = path_groups(a.listed, names);
 
   out += fmt::format("<h3>Groups</h3><p class=\"note\">By type, allocation site and kind, as <code>refscope leaks"
                      "</code> groups them. Click a header to sort; open a group for its largest objects and the "
@@ -324,12 +353,26 @@ std::string leaks_section(const HtmlReportResult& r) {
     }
     out += fmt::format("{} largest of its {} objects</summary><ul>", shown, grouped(g.objects));
     for (size_t k = 0; k < shown; ++k) {
-      const LeakObject& x = *found->second[k];
-      out += "<li class=\"leak-object\">" + object_html(x.object, names);
+      size_t index = found->second[k];
+      const LeakObject& x = a.listed[index];
+      out += fmt::format("<li class=\"leak-object\" id=\"{}\" data-address=\"{}\" data-line=\"{}\">",
+                         object_anchor(x.object), hex_address(x.object.addr), x.object.line);
+      out += object_html(x.object, names);
       std::string why = root_description(x.state, names);
       if (!why.empty()) out += " <span class=\"muted\">(" + esc(why) + ")</span>";
-      if (x.kind == LeakKind::Retained && !x.path.empty())
-        out += "<div>kept alive by:</div>" + path_html(x, names);
+      if (x.kind == LeakKind::Retained && !x.path.empty()) {
+        if (like.first[index] != index) {
+          const ObjectRef& first = a.listed[like.first[index]].object;
+          out += fmt::format("<div class=\"path-like\" data-like=\"{0}\">kept alive by a path like that of "
+                             "<a href=\"#{1}\"><code>{2}</code></a></div>",
+                             hex_address(first.addr), object_anchor(first), object_name(first.addr, first.line));
+        } else {
+          out += "<div>kept alive by:</div>" + path_html(x, names);
+          if (like.more[index] > 0)
+            out += fmt::format("<div class=\"more-paths\" data-more=\"{}\">and {} more {} like it</div>",
+                               like.more[index], grouped(like.more[index]), like.more[index] == 1 ? "path" : "paths");
+        }
+      }
       out += "</li>";
     }
     out += "</ul></details></td></tr>";
@@ -361,13 +404,18 @@ GraphPicture picture_of(const CycleDetail& d, const Names& names) {
   std::vector<uint32_t> where(d.objects.size() + d.held.size(), UINT32_MAX);  // edge end -> picture node
   auto add = [&](const ObjectRef& o, bool held, uint32_t end) {
     where[end] = static_cast<uint32_t>(p.nodes.size());
-    p.nodes.push_back({names[o.type], object_name(o.addr, o.line), object_text(o, names), held});
+    p.nodes.push_back({names[o.type], object_name(o.addr, o.line), object_text(o, names), held,
+                       hex_address(o.addr)});
   };
   for (uint32_t i : ring) add(d.objects[i], false, i);
   for (uint32_t h = 0; h < d.held.size() && h < kHeldDrawn; ++h)
     add(d.held[h], true, static_cast<uint32_t>(d.objects.size() + h));
-  for (auto [from, to] : d.edges)
-    if (where[from] != UINT32_MAX && where[to] != UINT32_MAX) p.edges.push_back({where[from], where[to], ""});
+  for (size_t e = 0; e < d.edges.size(); ++e) {
+    auto [from, to] = d.edges[e];
+    if (where[from] == UINT32_MAX || where[to] == UINT32_MAX) continue;
+    uint32_t label = e < d.edge_labels.size() ? d.edge_labels[e] : Names::kNone;
+    p.edges.push_back({where[from], where[to], label == Names::kNone ? "" : names[label]});
+  }
   return p;
 }
 

@@ -32,29 +32,6 @@ std::string path_text(const LeakObject& x, const Names& names) {
   return (out + line).substr(2);  // the caller indents the first line
 }
 
-// For each listed object, the index of the first listed object whose path is like its own (itself when it is the
-// first), and for each first one how many more are like it.
-struct PathGroups {
-  std::vector<size_t> first;
-  std::vector<size_t> more;
-};
-PathGroups path_groups(const std::vector<LeakObject>& listed, const Names& names) {
-  PathGroups g{std::vector<size_t>(listed.size()), std::vector<size_t>(listed.size(), 0)};
-  std::map<std::string, size_t> seen;
-  for (size_t i = 0; i < listed.size(); ++i) {
-    g.first[i] = i;
-    if (listed[i].kind != LeakKind::Retained || listed[i].path.empty()) continue;
-    std::string shape = path_shape(listed[i].path, names);
-    for (const std::string& t : hold_texts(listed[i].path_root, names)) shape += t + '\2';
-    auto [it, inserted] = seen.emplace(shape, i);
-    if (!inserted) {
-      g.first[i] = it->second;
-      ++g.more[it->second];
-    }
-  }
-  return g;
-}
-
 std::vector<Table::Column> group_columns(const GroupBy& by) {
   std::vector<Table::Column> cols{{"kind"}};
   if (by.type) cols.push_back({"type", Table::Align::Left, false, true});
@@ -79,6 +56,23 @@ std::vector<std::string> group_cells(const GroupNames& n, const GroupBy& by, boo
 }
 
 }  // namespace
+
+PathGroups path_groups(const std::vector<LeakObject>& listed, const Names& names) {
+  PathGroups g{std::vector<size_t>(listed.size()), std::vector<size_t>(listed.size(), 0)};
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    g.first[i] = i;
+    if (listed[i].kind != LeakKind::Retained || listed[i].path.empty()) continue;
+    std::string shape = path_shape(listed[i].path, names);
+    for (const std::string& t : hold_texts(listed[i].path_root, names)) shape += t + '\2';
+    auto [it, inserted] = seen.emplace(shape, i);
+    if (!inserted) {
+      g.first[i] = it->second;
+      ++g.more[it->second];
+    }
+  }
+  return g;
+}
 
 void group_fields(JsonWriter& w, const GroupNames& n) {
   w.field("type", n.type).field("site", n.site).field("stack", n.stack).field("kind", n.kind);

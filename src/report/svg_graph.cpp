@@ -147,8 +147,11 @@ std::string graph_svg(const GraphPicture& p, const std::string& id) {
       d = fmt::format("M{:.1f},{:.1f} L{:.1f},{:.1f}", s.x, s.y, t.x, t.y);
       mid = {(s.x + t.x) / 2, (s.y + t.y) / 2};
     }
-    out += fmt::format("<path class=\"edge\" data-from=\"{}\" data-to=\"{}\" d=\"{}\" marker-end=\"url(#{}-arrow)\"/>",
-                       e.from, e.to, d, id);
+    out += fmt::format("<path class=\"edge\" data-from=\"{}\" data-to=\"{}\"", e.from, e.to);
+    if (!e.label.empty()) out += fmt::format(" data-label=\"{}\"", html_escape(e.label));
+    out += fmt::format(" d=\"{}\" marker-end=\"url(#{}-arrow)\">", d, id);
+    if (!e.label.empty()) out += "<title>" + html_escape(e.label) + "</title>";
+    out += "</path>";
     if (!e.label.empty())
       labels += fmt::format(
           "<text class=\"edge-label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" paint-order=\"stroke\" "
@@ -158,10 +161,10 @@ std::string graph_svg(const GraphPicture& p, const std::string& id) {
   for (size_t i = 0; i < p.nodes.size(); ++i) {
     const PictureNode& n = p.nodes[i];
     out += fmt::format(
-        "<g class=\"{}\" data-index=\"{}\"><title>{}</title><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{}\" "
+        "<g class=\"{}\" data-index=\"{}\" data-address=\"{}\"><title>{}</title><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{}\" "
         "height=\"{}\" rx=\"5\"/><text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-weight=\"600\">{}</text>"
         "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#5b6670\">{}</text></g>",
-        n.held ? "held" : "node", i, html_escape(n.tooltip), at[i].x - kBoxW / 2, at[i].y - kBoxH / 2, kBoxW, kBoxH,
+        n.held ? "held" : "node", i, html_escape(n.address), html_escape(n.tooltip), at[i].x - kBoxW / 2, at[i].y - kBoxH / 2, kBoxW, kBoxH,
         at[i].x, at[i].y - 3, html_escape(shorten(n.title, kTitleChars)), at[i].x, at[i].y + 12,
         html_escape(shorten(n.subtitle, 26)));
   }

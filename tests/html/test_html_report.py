@@ -105,7 +105,8 @@ def window_args(window):
 
 def check_page(dom, trace, window):
     args = window_args(window)
-    leaks = json.loads(refscope("leaks", trace, "--format", "json", *args))
+    # As many objects listed as the page lists (report's --limit default), so alike paths are grouped alike.
+    leaks = json.loads(refscope("leaks", trace, "--format", "json", "--limit", "1000", *args))
     cycles = json.loads(refscope("cycles", trace, "--format", "json", *(["--at", window["to"]] if window.get("to") else [])))
 
     # The script ran (sorting, zooming are its work).
@@ -145,6 +146,47 @@ def check_page(dom, trace, window):
             assert len(svg.by_tag("path", "edge")) == len(cyc["edges"])
             drawn = {b.by_tag("text")[1].all_text() for b in svg.by_tag("g", "node")}
             assert drawn == {f'{o["address"]}@{o["line"]}' for o in cyc["objects"]}
+            # Each reference drawn between the boxes of its two objects, with its label where the trace has one.
+            address = {int(b.attrs["data-index"]): b.attrs["data-address"] for b in boxes}
+            got_edges = sorted((address[int(e.attrs["data-from"])], address[int(e.attrs["data-to"])],
+                                e.attrs.get("data-label")) for e in svg.by_tag("path", "edge"))
+            labels = cyc.get("edge_labels", [None] * len(cyc["edges"]))
+            assert got_edges == sorted((f, t, l) for (f, t), l in zip(cyc["edges"], labels))
+            shown = sorted(t.all_text() for t in svg.by_tag("text", "edge-label"))
+            assert shown == sorted(l if len(l) <= 24 else "\u2026" + l[-23:] for l in labels if l)
+
+    # Each listed object as the JSON lists it: its size (what it owns included), its name, and for a retained one
+    # the path that keeps it alive step by step with each reference's label, or, for a path like an earlier one's,
+    # which one; a first path says how many more are like it.
+    listed = {(o["address"], o["line"]): o for o in leaks["objects"]}
+    for li in dom.by_id("leaks").by_tag("li", "leak-object") if leaks["groups"] else []:
+        o = listed[(li.attrs["data-address"], int(li.attrs["data-line"]))]
+        own = [s for s in li.children if s.tag == "span" and "data-size" in s.attrs]
+        assert int(own[0].attrs["data-size"]) == o["size"]
+        names = [s.all_text() for s in li.children if s.tag == "span" and s.attrs.get("class") == "name"]
+        assert names == ([f'({o["name"]})'] if "name" in o else [])
+        paths, like = li.by_tag("ol", "path"), li.by_tag("div", "path-like")
+        more = li.by_tag("div", "more-paths")
+        if "path_like" in o:
+            assert not paths and like[0].attrs["data-like"] == leaks["objects"][o["path_like"]]["address"]
+        elif o["kind"] == "retained" and o.get("path"):
+            steps = [s for s in paths[0].children if s.tag == "li"]
+            assert [s.attrs["data-address"] for s in steps] == [p["address"] for p in o["path"]]
+            assert [s.attrs.get("data-via") for s in steps] == [p.get("via") for p in o["path"]]
+            for s, p in zip(steps, o["path"]):
+                assert [n.all_text() for n in s.by_tag("span", "name")] == ([f'({p["name"]})'] if "name" in p else [])
+                assert int(s.by_tag("span", "muted")[0].attrs["data-size"]) == p["size"]
+            assert [int(m.attrs["data-more"]) for m in more] == ([o["more_paths_like_it"]]
+                                                                 if "more_paths_like_it" in o else [])
+        else:
+            assert not paths and not like and not more
+
+    # Owned bytes: a format-2 page says how many live objects own memory their size leaves out.
+    summary = json.loads(refscope("summary", trace, "--format", "json", *(["--at", window["to"]] if window.get("to") else [])))
+    if summary["trace"]["version"] >= 2:
+        assert int(dom.by_id("owned-bytes").attrs["data-unmeasured"]) == summary["live"]["unmeasured_objects"]
+    else:
+        assert not dom.find_all(lambda n: n.attrs.get("id") == "owned-bytes")
 
     # The chart: a line per series over every sample, a dashed line per marker.
     chart = dom.by_id("timeline")
@@ -214,3 +256,30 @@ def test_freshly_recorded_program(tmp_path):
     page = make_report(tmp_path, trace, window)
     leaks, cycles = check_page(render(page), trace, window)
     assert leaks["totals"]["by_kind"]["cyclic"] > 0 and cycles["cycles"]
+
+
+def test_names_labels_and_owned_bytes(tmp_path):
+    # A format-2 trace written for this test: three 64 KiB buffers a module's list keeps (named paths, alike), two
+    # nodes that hold each other under labelled references, one object whose owned memory is not measured.
+    trace = ROOT / "tests" / "html" / "named.trace"
+    window = {"from": "start"}
+    page = make_report(tmp_path, trace, window)
+    dom = render(page)
+    leaks, cycles = check_page(dom, trace, window)
+    # What check_page compared is there to compare: named steps, labels, a group of alike paths, labelled edges.
+    objects = dom.by_id("leaks").by_tag("li", "leak-object")
+    assert len([o for o in objects if o.by_tag("ol", "path")]) == 1
+    assert len([o for o in objects if o.by_tag("div", "path-like")]) == 2
+    assert [int(m.attrs["data-more"]) for m in dom.by_tag("div", "more-paths")] == [2]
+    steps = [s for s in dom.by_tag("ol", "path")[0].children if s.tag == "li"]
+    assert steps[0].by_tag("span", "name")[0].all_text() == "(module app.server)"
+    assert [[c.all_text() for c in s.by_tag("code", "via")] for s in steps] == \
+        [[], [".__dict__"], ["['_errors']"], ["[0]"]]
+    group = [r for r in dom.by_id("leak-groups").by_tag("tr", "group") if r.attrs["data-type"] == "builtins.bytearray"]
+    assert int(group[0].attrs["data-bytes"]) == 3 * 65593 == leaks["totals"]["bytes_by_kind"]["retained"]
+    assert sorted(e.attrs.get("data-label") for e in dom.by_id("cycles").by_tag("path", "edge")) == \
+        [".__dict__", ".next", ".prev"]
+    assert int(dom.by_id("owned-bytes").attrs["data-unmeasured"]) == 1
+    # Sites under the recorded project root (`@ path root /srv/app`) are shown from it; the whole path on hover.
+    sites = {s.all_text(): s.attrs["title"] for s in dom.by_id("leak-groups").by_tag("span", "site")}
+    assert sites["app/server.py:40 in handle"] == "/srv/app/app/server.py:40 in handle"

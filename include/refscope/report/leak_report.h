@@ -21,4 +21,14 @@ void group_fields(JsonWriter& w, const GroupNames& names);
 std::string suppressions_text(const std::vector<Suppression>& list, uint64_t objects, uint64_t bytes);
 void suppressions_json(JsonWriter& w, const std::vector<Suppression>& list);
 
+// Retained paths alike (report/objects.h, path_shape, with the same named roots at their start), as the text,
+// JSON and HTML reports group them: for each listed object, the index of the first listed object whose path is
+// like its own (itself when it is the first, and for objects without a path), and for each first one how many
+// more are like it.
+struct PathGroups {
+  std::vector<size_t> first;
+  std::vector<size_t> more;
+};
+PathGroups path_groups(const std::vector<LeakObject>& listed, const Names& names);
+
 }  // namespace refscope

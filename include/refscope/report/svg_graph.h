@@ -26,6 +26,7 @@ struct PictureNode {
   std::string subtitle;  // second line: address, size
   std::string tooltip;   // full description
   bool held = false;     // on the outer ring: held by the cycle, not on it
+  std::string address;   // "0x7f...": the box's data-address
 };
 
 struct PictureEdge {
