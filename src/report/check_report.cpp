@@ -173,12 +173,13 @@ void check_text(const CheckResult& r, Output& out) {
     s += fmt::format("\nLeak groups{}: {}\n", repeat(r) ? " (objects and bytes: growth after the warm-up)" : "",
                      grouped(gate.groups.size()));
     s += t.text();
-    s += "  status: FAIL counted, gate over its limits; over counted, within them; ok, steady (did not grow every\n"
-         "  iteration), baseline (within it): not counted; - a kind the gate does not fail on\n";
+    s += wrap_prose("  status: FAIL counted, gate over its limits; over counted, within them; ok, steady (did not "
+                    "grow every iteration), baseline (within it): not counted; - a kind the gate does not fail on") +
+         "\n";
   }
   if (!r.suppressions.empty()) s += suppressions_text(r.suppressions, r.suppressed_objects, r.suppressed_bytes);
   if (!r.written_baseline.empty()) s += fmt::format("\nWrote the baseline {}\n", printable(r.written_baseline));
-  s += "\n" + gate.reason + "\n";
+  s += "\n" + wrap_prose(gate.reason) + "\n";
   out.write(s);
 }
 

@@ -160,10 +160,10 @@ void cycles_text(const CyclesResult& r, Output& out) {
     out.write("\n" + cycle_text(++shown, d, r.names));
   }
   if (!r.other.empty()) {
-    std::string s = fmt::format(
-        "\nUnreachable, on no cycle and held by none ({} {}, {}; refcount 0 but never freed, or held "
-        "only by such objects):\n",
-        grouped(r.other.size()), plural(r.other.size(), "object", "objects"), human_bytes(r.other_bytes));
+    std::string s = "\n" + wrap_prose(fmt::format(
+        "Unreachable, on no cycle and held by none ({} {}, {}; refcount 0 but never freed, or held only by such "
+        "objects):", grouped(r.other.size()), plural(r.other.size(), "object", "objects"),
+        human_bytes(r.other_bytes))) + "\n";
     for (size_t k = 0; k < r.other.size() && k < kTextHeld; ++k) s += "     " + object_text(r.other[k], r.names) + '\n';
     if (r.other.size() > kTextHeld) s += fmt::format("     ... {} more\n", grouped(r.other.size() - kTextHeld));
     out.write(s);
@@ -173,11 +173,11 @@ void cycles_text(const CyclesResult& r, Output& out) {
     out.write("\nCollected by CPython's collector before that point: no collections (no G..g records)\n");
     return;
   }
-  out.write(fmt::format(
-      "\nCollected by CPython's collector before that point: {} {} ({} {} with what they held, {}) in {} of {} {}\n",
+  out.write("\n" + wrap_prose(fmt::format(
+      "Collected by CPython's collector before that point: {} {} ({} {} with what they held, {}) in {} of {} {}",
       grouped(c.cycles), plural(c.cycles, "cycle", "cycles"), grouped(c.objects), plural(c.objects, "object", "objects"),
       human_bytes(c.bytes), grouped(c.collections_with_cycles), grouped(c.collections),
-      plural(c.collections, "collection", "collections")));
+      plural(c.collections, "collection", "collections"))) + "\n");
   size_t listed = 0;
   for (const CycleDetail& d : c.kept) {
     if (r.limit != 0 && listed == r.limit) break;

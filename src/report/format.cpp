@@ -79,6 +79,21 @@ size_t stdlib_start(std::string_view path) {
 
 }  // namespace
 
+std::string wrap_prose(std::string_view line, std::string_view indent) {
+  std::string out;
+  std::string_view prefix;  // "" for the first line
+  while (prefix.size() + line.size() > kTextColumns) {
+    size_t room = kTextColumns - std::min(kTextColumns, prefix.size());
+    size_t at = line.rfind(' ', room);
+    if (at == std::string_view::npos || at == 0) at = line.find(' ', room);  // a word longer than a line
+    if (at == std::string_view::npos) break;
+    out += std::string(prefix) + std::string(line.substr(0, at)) + "\n";
+    line.remove_prefix(at + 1);
+    prefix = indent;
+  }
+  return out + std::string(prefix) + std::string(line);
+}
+
 void set_site_root(std::string_view dir) {
   std::string prefix(dir);
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();

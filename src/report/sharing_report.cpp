@@ -87,9 +87,9 @@ void sharing_json(const SharingResult& r, Output& out) {
 }
 
 void sharing_text(const SharingResult& r, Output& out) {
-  std::string s = fmt::format("Sharing {}: {} live objects, {}; {} shared (refcount 2 or more), {} immortal\n",
-                              point_text(r.at), grouped(r.live_objects), human_bytes(r.live_bytes),
-                              grouped(r.shared_objects), grouped(r.immortal_objects));
+  std::string s = wrap_prose(fmt::format("Sharing {}: {} live objects, {}; {} shared (refcount 2 or more), {} immortal",
+                                         point_text(r.at), grouped(r.live_objects), human_bytes(r.live_bytes),
+                                         grouped(r.shared_objects), grouped(r.immortal_objects))) + "\n";
   auto histogram = [&](const char* title, const char* column, const std::vector<HistogramBucket>& h) {
     s += fmt::format("\n{}\n", title);
     Table t({{column, Table::Align::Right}, {"objects", Table::Align::Right}});

@@ -99,5 +99,35 @@ TEST(Format, TextTablesFitOneHundredColumns) {
   EXPECT_NE(t.tsv().find(type), std::string::npos);
 }
 
+TEST(Format, ProseWrapsAtTheLastSpaceThatFits) {
+  std::string words;
+  for (int i = 0; i < 40; ++i) words += (i ? " " : "") + std::string("word") + std::to_string(i);
+  std::string out = wrap_prose(words, "    ");
+  size_t lines = 0, start = 0;
+  for (size_t end = out.find('\n'); ; end = out.find('\n', start)) {
+    std::string line = out.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    EXPECT_LE(line.size(), kTextColumns) << line;
+    EXPECT_NE(line.back(), ' ');
+    if (lines++ > 0) EXPECT_EQ(line.rfind("    ", 0), 0u) << line;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  EXPECT_GE(lines, 3u);
+  // Nothing lost: the words come back with the breaks and indents taken out.
+  std::string back;
+  for (size_t k = 0; k < out.size(); ++k) {
+    if (out[k] == '\n') {
+      back += ' ';
+      k += 4;
+      continue;
+    }
+    back += out[k];
+  }
+  EXPECT_EQ(back, words);
+  EXPECT_EQ(wrap_prose("short line"), "short line");
+  std::string word(150, 'x');  // a word longer than a line stays whole
+  EXPECT_EQ(wrap_prose("a " + word + " b"), "a\n  " + word + "\n  b");
+}
+
 }  // namespace
 }  // namespace refscope

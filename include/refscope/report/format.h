@@ -36,6 +36,10 @@ std::string elide_middle(std::string_view text, size_t width);
 // Text reports fit this many columns: tables shorten their widest text cells to fit.
 inline constexpr size_t kTextColumns = 100;
 
+// A line of prose (a verdict, a heading with figures) that fits kTextColumns: broken at the last space that fits,
+// the lines after the first starting with `indent`. A word longer than a line is left whole. No line end is added.
+std::string wrap_prose(std::string_view line, std::string_view indent = "  ");
+
 // A table of strings with a header. Text: columns aligned, numbers right-aligned, two spaces apart, no trailing
 // blanks. TSV: a header line, tabs between fields, tabs and line ends in fields replaced by spaces. In both, cells
 // are escaped (util/printable.h): a cell may hold a name straight from the trace. Text fits kTextColumns where sites
