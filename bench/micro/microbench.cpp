@@ -1,7 +1,8 @@
 // refscope-microbench: the replay's two hottest parts on their own, so that a change to either shows as a number.
 //
-//   line-parser   TraceReader::next over a trace held in memory: finding lines and fields, decoding addresses
-//                 (what heaptrack's bench_linereader measures for its reader)
+//   line-parser   TraceReader::read_batch over a trace held in memory (what the replay's reading thread runs):
+//                 finding lines and fields, decoding addresses (what heaptrack's bench_linereader measures for its
+//                 reader); and TraceReader::next, which gives the same records one Event at a time
 //   hex           wide::hex16 alone, on addresses of 12 digits
 //   addr-map      AddrMap: find / erase / put as a churn does (free an object, allocate one), with and without
 //                 prefetching the slots a few operations ahead, at a live set that fits in cache and one that does not
@@ -92,14 +93,22 @@ void bench_line_parser(size_t records) {
   uint64_t count = 0;
   measure("line-parser (churn-like lines)", records, [&] {
     TraceReader r(open_memory(trace, "bench"), "bench");
-    Event ev;
+    RecordBatch b;
     uint64_t n = 0, x = 0;
-    while (r.next(ev)) {
-      ++n;
-      x += ev.addr;
-    }
+    do {
+      r.read_batch(b);
+      for (const HeapRecord& rec : b.records) x += rec.addr;
+      n += b.records.size();
+    } while (!b.end && !b.error);
     sink = x;
     count = n;
+  });
+  measure("line-parser, one Event at a time", records, [&] {
+    TraceReader r(open_memory(trace, "bench"), "bench");
+    Event ev;
+    uint64_t x = 0;
+    while (r.next(ev)) x += ev.addr;
+    sink = x;
   });
   std::printf("%-34s %9.1f bytes/record, %llu records\n", "", static_cast<double>(trace.size()) / count,
               static_cast<unsigned long long>(count));

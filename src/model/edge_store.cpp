@@ -9,12 +9,14 @@ namespace {
 constexpr uint32_t kFirstCapacity = 2;  // entries of an owner's first edge block: most owners hold more than one
 }  // namespace
 
+// A block of `capacity` entries. Only a hashed one is cleared: a small list reads no entry past those in use, each
+// written before it is counted.
 uint32_t EdgeStore::allocate(uint32_t capacity) {
   auto& blocks = free_blocks_[std::countr_zero(capacity)];
   if (!blocks.empty()) {
     uint32_t offset = blocks.back();
     blocks.pop_back();
-    std::fill_n(at(offset), capacity, Edge{});
+    if (capacity > kSmall) std::fill_n(at(offset), capacity, Edge{});
     return offset;
   }
   uint32_t room = static_cast<uint32_t>(static_cast<uint64_t>(chunks_.size()) * kChunk - end_);
@@ -35,7 +37,7 @@ uint32_t EdgeStore::allocate(uint32_t capacity) {
   uint32_t offset = end_;
   end_ += capacity;
   // Entries are written when handed out, so only the pages in use are touched.
-  std::uninitialized_fill_n(at(offset), capacity, Edge{});
+  if (capacity > kSmall) std::uninitialized_fill_n(at(offset), capacity, Edge{});
   return offset;
 }
 
@@ -108,7 +110,8 @@ void EdgeStore::insert_hashed(Object& owner, Edge edge) {
   }
 }
 
-uint32_t EdgeStore::add(Object& owner, uint32_t target, uint32_t gen) {
+// add() for a list that is full or hashed.
+uint32_t EdgeStore::add_slow(Object& owner, uint32_t target, uint32_t gen) {
   if (owner.edge_capacity() > kSmall) {
     if (Edge* e = find_hashed(owner, target, gen)) return ++e->count;
     if ((owner.edge_used + 1) * 4 > owner.edge_capacity() * 3) rebuild(owner, 0);
@@ -140,22 +143,11 @@ uint32_t EdgeStore::add(Object& owner, uint32_t target, uint32_t gen) {
   return 1;
 }
 
-bool EdgeStore::remove_one(Object& owner, uint32_t target, uint32_t gen) {
-  if (owner.edge_capacity() == 0) return false;
-  if (owner.edge_capacity() > kSmall) {
-    Edge* e = find_hashed(owner, target, gen);
-    if (!e) return false;
-    --e->count;  // reaching 0 leaves a tombstone
-    return true;
-  }
-  Edge* base = at(owner.edge_offset);
-  for (uint32_t i = 0; i < owner.edge_used; ++i) {
-    if (base[i].target == target && base[i].gen == gen) {
-      if (--base[i].count == 0) base[i] = base[--owner.edge_used];
-      return true;
-    }
-  }
-  return false;
+bool EdgeStore::remove_hashed(Object& owner, uint32_t target, uint32_t gen) {
+  Edge* e = find_hashed(owner, target, gen);
+  if (!e) return false;
+  --e->count;  // reaching 0 leaves a tombstone
+  return true;
 }
 
 }  // namespace refscope

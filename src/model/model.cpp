@@ -6,19 +6,14 @@ Model::Model(ModelOptions options)
     : options_(options), edges_(objects_), anomalies_(options.keep_anomalies) {}
 
 void Model::apply(const Event& ev, const Hint& hint) {
+  if (names_object(ev)) {
+    apply(HeapRecord::of(ev), ev.line, hint);
+    return;
+  }
   last_line_ = ev.line;
   switch (ev.kind) {
-    case RecordKind::Alloc: alloc(ev, hint); break;
-    case RecordKind::Incref: incref(ev, hint); break;
-    case RecordKind::Decref: decref(ev, hint); break;
-    case RecordKind::Free: free_record(ev, hint); break;
-    case RecordKind::Refcount: refcount(ev, hint); break;
     case RecordKind::Marker: marker(ev); break;
     case RecordKind::RootDef: root_def(ev); break;
-    case RecordKind::RootRef: root_ref(ev, hint); break;
-    case RecordKind::RootUnref: root_unref(ev, hint); break;
-    case RecordKind::Resize: resize(ev, hint); break;
-    case RecordKind::Name: name_record(ev, hint); break;
     case RecordKind::LabelDef: ++counts_.label; break;
     case RecordKind::GcStart:
       ++counts_.gc;
@@ -36,11 +31,12 @@ void Model::apply(const Event& ev, const Hint& hint) {
       break;
     case RecordKind::Type: ++counts_.type; break;
     case RecordKind::Stack: ++counts_.stack; break;
+    default: break;  // the records that name an object, above
   }
 }
 
-void Model::anomaly(AnomalyKind kind, const Event& ev, int64_t observed, int64_t modelled) {
-  anomalies_.add({kind, ev.line, ev.addr, ev.owner, observed, modelled});
+void Model::anomaly(AnomalyKind kind, const HeapRecord& r, uint64_t line, int64_t observed, int64_t modelled) {
+  anomalies_.add({kind, line, r.addr, r.owner(), observed, modelled});
 }
 
 void Model::note_peak(uint64_t line) {
@@ -107,64 +103,64 @@ void Model::destroy(ObjSlot slot) {
   free_slots_.push_back(slot.value);
 }
 
-void Model::alloc(const Event& ev, const Hint& hint) {
+void Model::alloc(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.alloc;
-  ObjSlot old = lookup(ev.addr, hint.addr);
+  ObjSlot old = lookup(r.addr, hint.addr);
   if (valid(old)) {
-    anomaly(AnomalyKind::AddressReused, ev);
+    anomaly(AnomalyKind::AddressReused, r, line);
     destroy(old);
   }
-  ObjSlot s = create(ev.addr, ev.size, ev.type, ev.site, ev.line, 0);
+  ObjSlot s = create(r.addr, r.value, TypeIdx(r.a), StackIdx(r.b), line, 0);
   objects_[s.value].refcount = 1;
 }
 
 // Z: the object's size with what it owns, as the recorder measured it at a checkpoint. Sizes are display data for
 // the byte figures: nothing else in the model changes.
-void Model::resize(const Event& ev, const Hint& hint) {
+void Model::resize(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.resize;
-  ObjSlot s = lookup(ev.addr, hint.addr);
+  ObjSlot s = lookup(r.addr, hint.addr);
   if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
+    anomaly(AnomalyKind::UnknownObject, r, line);
     return;
   }
   Object& o = objects_[s.value];
-  live_bytes_ = live_bytes_ - o.size + ev.size;
-  o.size = ev.size;
-  if (o.unmeasured() != ev.unmeasured) {
-    if (ev.unmeasured) ++unmeasured_objects_;
+  live_bytes_ = live_bytes_ - o.size + r.value;
+  o.size = r.value;
+  if (o.unmeasured() != r.unmeasured) {
+    if (r.unmeasured) ++unmeasured_objects_;
     else --unmeasured_objects_;
-    o.flags = static_cast<uint8_t>(ev.unmeasured ? o.flags | kUnmeasured : o.flags & ~kUnmeasured);
+    o.flags = static_cast<uint8_t>(r.unmeasured ? o.flags | kUnmeasured : o.flags & ~kUnmeasured);
   }
-  note_peak(ev.line);
+  note_peak(line);
 }
 
 // I and R of an address with no live object: an unknown-object anomaly, and the object comes into being (type
 // unknown, size 0, older than every window) so that the record can be applied. `reported` says it happened, so the
 // record gives no second anomaly.
-ObjSlot Model::find_or_introduce(const Event& ev, uint32_t hint, bool& reported) {
-  ObjSlot s = lookup(ev.addr, hint);
+ObjSlot Model::find_or_introduce(const HeapRecord& r, uint64_t line, uint32_t hint, bool& reported) {
+  ObjSlot s = lookup(r.addr, hint);
   if (valid(s)) return s;
-  anomaly(AnomalyKind::UnknownObject, ev);
+  anomaly(AnomalyKind::UnknownObject, r, line);
   reported = true;
-  return create(ev.addr, 0, TypeIdx(0), StackIdx(0), ev.line, kSynthetic);
+  return create(r.addr, 0, TypeIdx(0), StackIdx(0), line, kSynthetic);
 }
 
-void Model::incref(const Event& ev, const Hint& hint) {
+void Model::incref(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.incref;
   bool reported = false;
-  ObjSlot s = find_or_introduce(ev, hint.addr, reported);
+  ObjSlot s = find_or_introduce(r, line, hint.addr, reported);
   if (objects_[s.value].immortal()) return;
   ObjSlot owner(UINT32_MAX);
-  if (ev.owner != 0) {
-    owner = lookup(ev.owner, hint.owner);
-    if (!valid(owner) && !reported) anomaly(AnomalyKind::UnknownOwner, ev);
+  if (r.value != 0) {
+    owner = lookup(r.value, hint.owner);
+    if (!valid(owner) && !reported) anomaly(AnomalyKind::UnknownOwner, r, line);
   }
   Object& o = objects_[s.value];
   if (o.refcount < INT64_MAX) ++o.refcount;  // R may have set 2^63-1: saturate, never wrap
   if (valid(owner)) {
     edges_.add(objects_[owner.value], s.value, o.gen);
     ++o.held;
-    if (ev.label.value != 0) label_edge(owner.value, s, ev.label);
+    if (r.a != 0) label_edge(owner.value, s, LabelIdx(r.a));
   }
 }
 
@@ -177,30 +173,30 @@ void Model::label_edge(uint32_t owner, ObjSlot target, LabelIdx label) {
 }
 
 // K: the object's own name. Display data only.
-void Model::name_record(const Event& ev, const Hint& hint) {
+void Model::name_record(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.name;
-  ObjSlot s = lookup(ev.addr, hint.addr);
+  ObjSlot s = lookup(r.addr, hint.addr);
   if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
+    anomaly(AnomalyKind::UnknownObject, r, line);
     return;
   }
-  labels_.set_name(s.value, ev.label);
+  labels_.set_name(s.value, LabelIdx(r.a));
 }
 
-void Model::decref(const Event& ev, const Hint& hint) {
+void Model::decref(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.decref;
-  ObjSlot s = lookup(ev.addr, hint.addr);
+  ObjSlot s = lookup(r.addr, hint.addr);
   if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
+    anomaly(AnomalyKind::UnknownObject, r, line);
     return;
   }
   Object& o = objects_[s.value];
   if (o.immortal()) return;
-  if (ev.owner != 0) {
-    ObjSlot owner = lookup(ev.owner, hint.owner);
+  if (r.value != 0) {
+    ObjSlot owner = lookup(r.value, hint.owner);
     if (!valid(owner)) {
       // Taken as an external reference; the record already has its anomaly, so an empty external count is silent.
-      anomaly(AnomalyKind::UnknownOwner, ev);
+      anomaly(AnomalyKind::UnknownOwner, r, line);
       if (o.external() > 0) --o.refcount;
       return;
     }
@@ -210,49 +206,49 @@ void Model::decref(const Event& ev, const Hint& hint) {
       if (observer_) observer_->on_edge_removed(owner, s);
       return;
     }
-    anomaly(AnomalyKind::OwnerMismatch, ev);
+    anomaly(AnomalyKind::OwnerMismatch, r, line);
     if (o.external() > 0) --o.refcount;
     return;
   }
   if (o.external() == 0) {
-    anomaly(AnomalyKind::RefcountUnderflow, ev, 0, 0);
+    anomaly(AnomalyKind::RefcountUnderflow, r, line, 0, 0);
     return;
   }
   --o.refcount;
 }
 
-void Model::free_record(const Event& ev, const Hint& hint) {
+void Model::free_record(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.free;
-  ObjSlot s = lookup(ev.addr, hint.addr);
+  ObjSlot s = lookup(r.addr, hint.addr);
   if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
+    anomaly(AnomalyKind::UnknownObject, r, line);
     return;
   }
   const Object& o = objects_[s.value];
   if (mode_ == RefsMode::Exact && !o.immortal() && o.refcount > 0)
-    anomaly(AnomalyKind::FreedWhileReferenced, ev, 0, o.refcount);
+    anomaly(AnomalyKind::FreedWhileReferenced, r, line, 0, o.refcount);
   destroy(s);
 }
 
-void Model::refcount(const Event& ev, const Hint& hint) {
+void Model::refcount(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.refcount;
   bool reported = false;
-  ObjSlot s = find_or_introduce(ev, hint.addr, reported);
+  ObjSlot s = find_or_introduce(r, line, hint.addr, reported);
   Object& o = objects_[s.value];
-  if (ev.immortal) {
+  if (r.immortal) {
     o.flags |= kImmortal;
     return;
   }
   bool was_immortal = o.immortal();
   o.flags &= static_cast<uint16_t>(~kImmortal);
-  int64_t observed = static_cast<int64_t>(ev.size);
+  int64_t observed = static_cast<int64_t>(r.value);
   if (observed < static_cast<int64_t>(o.held)) {
-    if (!reported) anomaly(AnomalyKind::ExternalNegative, ev, observed, o.held);
+    if (!reported) anomaly(AnomalyKind::ExternalNegative, r, line, observed, o.held);
     o.refcount = o.held;
     return;
   }
   if (mode_ == RefsMode::Exact && !reported && !was_immortal && observed != o.refcount)
-    anomaly(AnomalyKind::RefcountMismatch, ev, observed, o.refcount);
+    anomaly(AnomalyKind::RefcountMismatch, r, line, observed, o.refcount);
   o.refcount = observed;
 }
 
@@ -271,36 +267,36 @@ void Model::root_def(const Event& ev) {
 }
 
 // P: like I with an owner, the owner being a named root rather than an object.
-void Model::root_ref(const Event& ev, const Hint& hint) {
+void Model::root_ref(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.root_ref;
   bool reported = false;
-  ObjSlot s = find_or_introduce(ev, hint.addr, reported);
+  ObjSlot s = find_or_introduce(r, line, hint.addr, reported);
   Object& o = objects_[s.value];
   if (o.immortal()) return;
   if (o.refcount < INT64_MAX) ++o.refcount;
-  if (ev.root.value >= roots_.size()) roots_.resize(ev.root.value + 1);  // defined by the reader before use
-  edges_.add(roots_[ev.root.value].holder, s.value, o.gen);
+  if (r.a >= roots_.size()) roots_.resize(r.a + 1);  // defined by the reader before use
+  edges_.add(roots_[r.a].holder, s.value, o.gen);
   ++o.held;
   ++root_edges_;
-  if (ev.label.value != 0) label_edge(LabelStore::kRootBit | ev.root.value, s, ev.label);
+  if (r.value != 0) label_edge(LabelStore::kRootBit | r.a, s, LabelIdx(static_cast<uint32_t>(r.value)));
 }
 
 // U: like D with an owner. A root that holds no reference to the object is an owner-mismatch.
-void Model::root_unref(const Event& ev, const Hint& hint) {
+void Model::root_unref(const HeapRecord& r, uint64_t line, const Hint& hint) {
   ++counts_.root_unref;
-  ObjSlot s = lookup(ev.addr, hint.addr);
+  ObjSlot s = lookup(r.addr, hint.addr);
   if (!valid(s)) {
-    anomaly(AnomalyKind::UnknownObject, ev);
+    anomaly(AnomalyKind::UnknownObject, r, line);
     return;
   }
   Object& o = objects_[s.value];
   if (o.immortal()) return;
-  if (ev.root.value < roots_.size() && edges_.remove_one(roots_[ev.root.value].holder, s.value, o.gen)) {
+  if (r.a < roots_.size() && edges_.remove_one(roots_[r.a].holder, s.value, o.gen)) {
     --o.held;
     --o.refcount;
     return;
   }
-  anomalies_.add({AnomalyKind::OwnerMismatch, ev.line, ev.addr, ev.extra, 0, 0, true});
+  anomalies_.add({AnomalyKind::OwnerMismatch, line, r.addr, r.b, 0, 0, true});
   if (o.external() > 0) --o.refcount;
 }
 

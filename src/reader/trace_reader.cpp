@@ -113,20 +113,21 @@ const char* record_name(char c) {
   }
 }
 
-// The fields of one short line, from its blank mask: each call takes the next one.
+// The fields of one short line after its record letter, from the line's non-blank mask: each call takes the next.
 class MaskedFields {
  public:
-  MaskedFields(const char* p, unsigned len, uint32_t blanks) : p_(p) {
-    const uint32_t nonblank = ~blanks & ((1u << len) - 1);
-    starts_ = nonblank & ~(nonblank << 1) & ~1u;  // first byte of each field after the record letter
-    ends_ = nonblank & ~(nonblank >> 1) & ~1u;    // last byte of each field
-  }
+  // `nonblank` has bit 0 set (the record letter) and bit 1 clear (the blank after it).
+  MaskedFields(const char* p, uint32_t nonblank)
+      : p_(p), starts_(nonblank & ~(nonblank << 1) & ~1u), ends_(nonblank & ~(nonblank >> 1) & ~1u) {}
   bool more() const { return starts_ != 0; }
+  // An address: up to 16 hexadecimal digits, or "0x" and up to 16 (rare: tried only when the digits alone fail).
   [[gnu::always_inline]] bool hex(uint64_t& out) {
     if (!take()) return false;
     unsigned n = last_ - first_ + 1;
-    if (n > 2 && p_[first_] == '0' && (p_[first_ + 1] | 0x20) == 'x') n -= 2;
-    return n <= 16 && wide::hex16(p_ + last_ + 1, n, out) && out != 0;
+    if (n <= 16 && wide::hex16(p_ + last_ + 1, n, out)) [[likely]]
+      return out != 0;
+    return n > 2 && n <= 18 && p_[first_] == '0' && (p_[first_ + 1] | 0x20) == 'x' &&
+           wide::hex16(p_ + last_ + 1, n - 2, out) && out != 0;
   }
   [[gnu::always_inline]] bool dec(uint64_t& out, uint64_t max) {
     if (!take() || last_ - first_ >= 15) return false;
@@ -138,6 +139,11 @@ class MaskedFields {
     }
     out = v;
     return v <= max;
+  }
+  // The field is exactly `word` (of 8 characters).
+  [[gnu::always_inline]] bool word8(const char* word) {
+    if (!take() || last_ - first_ != 7) return false;
+    return std::memcmp(p_ + first_, word, 8) == 0;
   }
 
  private:
@@ -154,49 +160,63 @@ class MaskedFields {
   unsigned first_ = 0, last_ = 0;
 };
 
-}  // namespace
-
-// The fast path for the records that make up nearly all of a trace (A, I, D, F), for a line of fewer than 32
-// bytes: its fields come from the blank mask of wide::masks32, addresses from wide::hex16. Anything unusual (a
-// long line, leading zeros past 16 digits, address 0, an undefined id, a stray field) returns false and the general
-// parser takes the line again, to accept it or to say exactly what is wrong.
-bool TraceReader::parse_fast(const char* p, unsigned len, uint32_t blanks, Event& ev) {
-  if (len < 3 || len >= 32 || !(blanks & 2)) return false;
-  MaskedFields f(p, len, blanks);
-  ev.line = line_;
+// The fast path for the records that make up nearly all of a trace (A, I, D, F, R), for a line of fewer than 32
+// bytes (`len`, its end not included) whose blanks are `blanks`: its fields come from the mask, addresses from
+// wide::hex16. Anything unusual (a long line, a CR before the line end, leading zeros past 16 digits, address 0, an
+// undefined id, a stray field) returns false, and the general parser takes the line again, to accept it or to say
+// exactly what is wrong. Sets every field of `r` its kind uses, but not its line.
+[[gnu::always_inline]] inline bool decode_fast(const char* p, unsigned len, uint32_t blanks, const SymbolTable& symbols,
+                                               HeapRecord& r) {
+  const uint32_t nonblank = ~blanks & ((1u << len) - 1);  // len < 32
+  if ((nonblank & 3) != 1) return false;                 // the record letter, then a blank
+  MaskedFields f(p, nonblank);
   switch (p[0]) {
+    case 'I':
+    case 'D': {
+      uint64_t owner = 0;
+      if (!f.hex(r.addr)) return false;
+      if (f.more() && (!f.hex(owner) || f.more())) return false;
+      r.value = owner;
+      r.a = 0;  // I: no label
+      r.kind = p[0] == 'I' ? RecordKind::Incref : RecordKind::Decref;
+      return true;
+    }
     case 'A': {
       uint64_t type = 0, site = 0;
-      if (!f.hex(ev.addr) || !f.dec(ev.size, kMaxSize) || !f.dec(type, UINT32_MAX)) return false;
-      if (f.more() && !f.dec(site, UINT32_MAX)) return false;
-      if (f.more()) return false;
-      uint32_t t = symbols_.find_type(static_cast<uint32_t>(type));
-      uint32_t s = symbols_.find_stack(static_cast<uint32_t>(site));
+      if (!f.hex(r.addr) || !f.dec(r.value, kMaxSize) || !f.dec(type, UINT32_MAX)) return false;
+      if (f.more() && (!f.dec(site, UINT32_MAX) || f.more())) return false;
+      uint32_t t = symbols.find_type(static_cast<uint32_t>(type));
+      uint32_t s = symbols.find_stack(static_cast<uint32_t>(site));
       if (t == SymbolTable::kMissing || s == SymbolTable::kMissing) return false;
-      ev.kind = RecordKind::Alloc;
-      ev.type = TypeIdx(t);
-      ev.site = StackIdx(s);
-      break;
+      r.a = t;
+      r.b = s;
+      r.kind = RecordKind::Alloc;
+      return true;
     }
-    case 'I':
-    case 'D':
-      if (!f.hex(ev.addr)) return false;
-      ev.owner = 0;
-      ev.label = LabelIdx(0);
-      if (f.more() && !f.hex(ev.owner)) return false;
-      if (f.more()) return false;
-      ev.kind = p[0] == 'I' ? RecordKind::Incref : RecordKind::Decref;
-      break;
     case 'F':
-      if (!f.hex(ev.addr) || f.more()) return false;
-      ev.kind = RecordKind::Free;
-      break;
+      if (!f.hex(r.addr) || f.more()) return false;
+      r.kind = RecordKind::Free;
+      return true;
+    case 'R': {
+      if (!f.hex(r.addr) || !f.more()) return false;
+      MaskedFields count = f;
+      if (count.dec(r.value, kMaxRefcount) && !count.more()) {
+        r.immortal = false;
+      } else if (f.word8("immortal") && !f.more()) {
+        r.immortal = true;
+        r.value = 0;
+      } else {
+        return false;
+      }
+      r.kind = RecordKind::Refcount;
+      return true;
+    }
     default:
       return false;
   }
-  heap_records_seen_ = true;
-  return true;
 }
+
+}  // namespace
 
 // Field-level helpers as members of a small parser bound to one line, so each can throw with the line's text.
 struct LineParser {
@@ -255,6 +275,8 @@ TraceReader::TraceReader(std::unique_ptr<ByteSource> source, std::string path)
   read_header();
 }
 
+TraceReader::~TraceReader() = default;
+
 void TraceReader::fail(const std::string& message, std::string_view text) const {
   constexpr size_t kShown = 200;
   std::string shown(text.substr(0, kShown));
@@ -262,8 +284,9 @@ void TraceReader::fail(const std::string& message, std::string_view text) const 
   throw TraceError(info_.name, line_, message, shown);
 }
 
+// Warnings go with the records read before them, to be given when those have been applied.
 void TraceReader::warn(const std::string& message) {
-  if (warning_handler_) warning_handler_(message);
+  if (filling_) filling_->warnings.push_back(message);
   else log::warn("{}", message);
 }
 
@@ -275,7 +298,6 @@ bool TraceReader::next_line(std::string_view& line) {
       if (nl) {
         size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
         begin_ += len + 1;
-        consumed_ += len + 1;
         if (len > 0 && start[len - 1] == '\r') --len;
         line = {start, len};
         ++line_;
@@ -319,6 +341,7 @@ bool TraceReader::next_line(std::string_view& line) {
     size_t n = source_->read(buffer_.data() + end_, buffer_.size() - wide::kSlackAfter - end_);
     if (n == 0) eof_ = true;
     end_ += n;
+    read_total_ += n;
   }
 }
 
@@ -341,36 +364,161 @@ void TraceReader::read_header() {
   throw TraceError(info_.name, 0, "not a refscope trace (empty: no 'refscope-trace 1' or 'refscope-trace 2' header)");
 }
 
-bool TraceReader::next(Event& ev) {
-  for (;;) {
-    // Nearly every line is shorter than 32 bytes: one mask finds its end and its fields at once.
-    if (end_ - begin_ >= 32) {
-      const char* p = buffer_.data() + begin_;
+// Lines the batch may span: a record's line is kept as its distance from the batch's base line, in 32 bits. Only
+// comments and blank lines could make a batch span more (records are at most kCapacity).
+constexpr uint64_t kMaxSpan = uint64_t{UINT32_MAX} - RecordBatch::kCapacity;
+
+void TraceReader::read_batch(RecordBatch& b) {
+  // Records are overwritten in place, not constructed anew: decoding sets every field a record's kind uses.
+  b.records.resize(RecordBatch::kCapacity);
+  b.others.clear();
+  b.text.clear();
+  b.warnings.clear();
+  b.end = false;
+  b.error = nullptr;
+  b.base_line = line_;
+  texts_.clear();
+  filling_ = &b;
+  size_t n = 0;
+  try {
+    decode(b, n);
+  } catch (...) {
+    b.error = std::current_exception();  // after the records before it
+  }
+  filling_ = nullptr;
+  b.records.resize(n);
+  for (const TextSpan& t : texts_) {
+    Event& ev = b.others[t.event];
+    ev.text = std::string_view(b.text).substr(t.at, t.size);
+    ev.text2 = std::string_view(b.text).substr(t.at2, t.size2);
+  }
+  b.line = line_;
+  b.bytes_consumed = read_total_ - (end_ - begin_);
+  b.source_bytes = source_->bytes_in();
+  if (b.end) b.end_info = info_;
+}
+
+// Decodes records into b.records until it is full or the trace ends (b.end); `decoded` counts them, also when a
+// bad line throws. The fast loop keeps its place in locals: nearly every line is shorter than 32 bytes, and one
+// mask finds its end and its fields at once. Anything else (a long line, the last bytes of the buffer, a line the
+// fast path leaves to the general parser) is taken with the reader's members brought up to date.
+void TraceReader::decode(RecordBatch& b, size_t& decoded) {
+  HeapRecord* const out = b.records.data();
+  const uint64_t base = b.base_line;
+  size_t n = decoded;
+  while (n < RecordBatch::kCapacity) {
+    const char* const data = buffer_.data();
+    const char* p = data + begin_;
+    const char* const last = data + end_;  // kSlackAfter readable bytes follow it
+    uint64_t line = line_;
+    const size_t before = n;
+    bool general = false;
+    unsigned len = 0;
+    while (n < RecordBatch::kCapacity && last - p >= 32) {
       const wide::Masks32 m = wide::masks32(p);
-      if (m.newline != 0) {
-        unsigned len = static_cast<unsigned>(__builtin_ctz(m.newline));
-        begin_ += len + 1;
-        consumed_ += len + 1;
-        ++line_;
-        if (len > 0 && p[len - 1] == '\r') --len;
-        if (len == 0 || p[0] == '#') continue;
-        if (parse_fast(p, len, m.blank, ev) || parse({p, len}, ev)) return true;
+      if (m.newline == 0) break;  // a long line
+      len = static_cast<unsigned>(__builtin_ctz(m.newline));
+      ++line;
+      HeapRecord& r = out[n];
+      if (decode_fast(p, len, m.blank, symbols_, r)) [[likely]] {
+        r.line = static_cast<uint32_t>(line - base);
+        ++n;
+        p += len + 1;
         continue;
       }
+      general = true;  // a comment, a blank line, or a line the general parser must decide
+      break;
     }
-    // A long line, or the last bytes of the buffer: found by memchr, refilling as needed. A short one still takes
-    // the fast path, from a padded copy.
-    std::string_view line;
-    if (!next_line(line)) return false;
-    if (line.empty() || line[0] == '#') continue;
-    if (line.size() < 32) {
-      alignas(16) char copy[wide::kSlackBefore + 32]{};
-      std::memcpy(copy + wide::kSlackBefore, line.data(), line.size());
-      if (parse_fast(copy + wide::kSlackBefore, static_cast<unsigned>(line.size()),
-                     wide::masks32(copy + wide::kSlackBefore).blank, ev))
-        return true;
+    if (n > before) heap_records_seen_ = true;
+    begin_ = static_cast<size_t>(p - data);
+    line_ = line;
+    decoded = n;
+    std::string_view text;
+    if (general) {
+      begin_ += len + 1;
+      text = std::string_view(p, len);
+      if (len > 0 && p[len - 1] == '\r') text.remove_suffix(1);
+    } else {
+      if (n == RecordBatch::kCapacity) break;
+      // A long line, or fewer than 32 bytes left in the buffer: next_line finds it, refilling the buffer as needed.
+      if (!next_line(text)) {
+        b.end = true;
+        break;
+      }
+      if (!text.empty() && text.size() < 32) {
+        // A short one still takes the fast path, from a padded copy.
+        alignas(16) char copy[wide::kSlackBefore + 32]{};
+        std::memcpy(copy + wide::kSlackBefore, text.data(), text.size());
+        HeapRecord& r = out[n];
+        if (decode_fast(copy + wide::kSlackBefore, static_cast<unsigned>(text.size()),
+                        wide::masks32(copy + wide::kSlackBefore).blank, symbols_, r)) {
+          r.line = static_cast<uint32_t>(line_ - base);
+          decoded = ++n;
+          heap_records_seen_ = true;
+          continue;
+        }
+      }
     }
-    if (parse(line, ev)) return true;
+    if (decode_line(text, b, n)) {
+      decoded = n;
+    } else if (line_ - base >= kMaxSpan) {
+      break;  // nothing but comments and blank lines for four billion lines: the next batch takes it on
+    }
+  }
+}
+
+// One line through the general parser, which accepts it or throws what is wrong. Returns false for a line that
+// holds no record (a comment, a blank line, or the E that ends the trace).
+bool TraceReader::decode_line(std::string_view text, RecordBatch& b, size_t& n) {
+  if (text.empty() || text[0] == '#') return false;
+  Event ev;
+  if (!parse(text, ev)) return false;
+  HeapRecord& r = b.records[n++];
+  if (names_object(ev.kind)) {
+    r = HeapRecord::of(ev);
+    r.line = static_cast<uint32_t>(line_ - b.base_line);
+    return true;
+  }
+  r = HeapRecord{};
+  r.kind = ev.kind;
+  r.line = static_cast<uint32_t>(line_ - b.base_line);
+  // A record that names no object: its Event, text and all, goes with the batch.
+  r.a = static_cast<uint32_t>(b.others.size());
+  if (!ev.text.empty() || !ev.text2.empty()) {
+    TextSpan t{r.a, static_cast<uint32_t>(b.text.size()), static_cast<uint32_t>(ev.text.size()), 0,
+               static_cast<uint32_t>(ev.text2.size())};
+    b.text.append(ev.text);
+    t.at2 = static_cast<uint32_t>(b.text.size());
+    b.text.append(ev.text2);
+    texts_.push_back(t);
+  }
+  ev.text = ev.text2 = {};
+  b.others.push_back(ev);
+  return true;
+}
+
+bool TraceReader::next(Event& ev) {
+  if (!single_) single_ = std::make_unique<RecordBatch>();
+  for (;;) {
+    RecordBatch& b = *single_;
+    if (single_pos_ < b.records.size()) {
+      ev = b.event(b.records[single_pos_++]);
+      return true;
+    }
+    for (const std::string& w : b.warnings) log::warn("{}", w);
+    b.warnings.clear();
+    if (b.error) {
+      std::exception_ptr e = b.error;
+      b.error = nullptr;
+      single_done_ = true;
+      std::rethrow_exception(e);
+    }
+    if (b.end || single_done_) {
+      single_done_ = true;
+      return false;
+    }
+    read_batch(b);
+    single_pos_ = 0;
   }
 }
 

@@ -98,15 +98,16 @@ bool Replay::next_batch() {
   batch_pos_ = 0;
   line_ = batch_->line;
   source_bytes_ = batch_->source_bytes;
+  if (options_.progress && line_ >= next_progress_check_) show_progress();
   // Worth it only when the model no longer fits in cache; on a small live set the lookahead costs more than it
   // saves (a cache-resident trace of 10k live objects: 37% more CPU time with it; 65k: 27% less).
-  lookahead_ = model_.slot_count() >= kLookaheadFrom;
+  lookahead_ = model_.slot_count() >= options_.lookahead_from;
   if (!lookahead_) return true;
-  // The first records of the batch go through the steps of step()'s window at once.
-  const std::vector<Event>& evs = batch_->events;
-  for (size_t i = 0; i < std::min(kAhead, evs.size()); ++i) model_.prefetch(evs[i]);
-  for (size_t i = 0; i < std::min(kAhead / 2, evs.size()); ++i) hints_[i] = model_.resolve(evs[i]);
-  for (size_t i = 0; i < std::min(kAhead / 4, evs.size()); ++i) model_.prefetch_edges(hints_[i]);
+  // The first records of the batch go through the steps of apply_batch's window at once.
+  const std::vector<HeapRecord>& recs = batch_->records;
+  for (size_t i = 0; i < std::min(kAhead, recs.size()); ++i) model_.prefetch(recs[i]);
+  for (size_t i = 0; i < std::min(kAhead / 2, recs.size()); ++i) hints_[i] = model_.resolve(recs[i]);
+  for (size_t i = 0; i < std::min(kAhead / 4, recs.size()); ++i) model_.prefetch_edges(hints_[i]);
   return true;
 }
 
@@ -126,28 +127,49 @@ void Replay::declare(const Event& ev) {
   }
 }
 
-bool Replay::step() {
-  while (batch_pos_ == (batch_ ? batch_->events.size() : 0)) {
+// Applies records until a marker resolves the watched point `point` (true), or to the end of the trace (false).
+// A `point` past the watched ones is never resolved.
+bool Replay::apply_until(size_t point) {
+  for (;;) {
+    if (batch_ && batch_pos_ < batch_->records.size()) {
+      if (lookahead_ ? apply_batch<true>(point) : apply_batch<false>(point)) return true;
+      continue;
+    }
     if (ended_ || !next_batch()) return false;
   }
-  const std::vector<Event>& evs = batch_->events;
-  size_t i = batch_pos_++;
-  const Event& ev = evs[i];
-  if (!Model::names_object(ev)) declare(ev);
-  if (lookahead_) {
-    if (i + kAhead < evs.size()) model_.prefetch(evs[i + kAhead]);
-    if (i + kAhead / 2 < evs.size()) hints_[i + kAhead / 2] = model_.resolve(evs[i + kAhead / 2]);
-    if (i + kAhead / 4 < evs.size()) model_.prefetch_edges(hints_[i + kAhead / 4]);
-    model_.apply(ev, hints_[i]);
-  } else {
+}
+
+// The rest of the batch, up to the marker that resolves `point`.
+template <bool kLookahead>
+bool Replay::apply_batch(size_t point) {
+  const RecordBatch& b = *batch_;
+  const HeapRecord* recs = b.records.data();
+  const size_t n = b.records.size();
+  for (size_t i = batch_pos_; i < n; ++i) {
+    const HeapRecord& r = recs[i];
+    if constexpr (kLookahead) {
+      if (i + kAhead < n) model_.prefetch(recs[i + kAhead]);
+      if (i + kAhead / 2 < n) hints_[i + kAhead / 2] = model_.resolve(recs[i + kAhead / 2]);
+      if (i + kAhead / 4 < n) model_.prefetch_edges(hints_[i + kAhead / 4]);
+    }
+    if (names_object(r.kind)) [[likely]] {
+      model_.apply(r, b.line_of(r), kLookahead ? hints_[i] : Model::Hint{});
+      continue;
+    }
+    const Event& ev = b.others[r.a];
+    declare(ev);
     model_.apply(ev);
+    if (ev.kind == RecordKind::Marker) {
+      on_marker(ev);
+      if (sampler_) sampler_->sample(model_, &ev);
+      if (point < resolved_.size() && resolved_[point]) {
+        batch_pos_ = i + 1;
+        return true;
+      }
+    }
   }
-  if (ev.kind == RecordKind::Marker) {
-    on_marker(ev);
-    if (sampler_) sampler_->sample(model_, &ev);
-  }
-  if (options_.progress && line_ >= next_progress_check_) show_progress();
-  return true;
+  batch_pos_ = n;
+  return false;
 }
 
 void Replay::on_marker(const Event& ev) {
@@ -194,16 +216,14 @@ uint64_t Replay::advance_to(const PointSpec& p) {
   if (resolved_[index])
     throw UsageError("marker '" + p.text + "' is on line " + std::to_string(*resolved_[index]) +
                      ", before the point asked for ahead of it (is --from after --to?)");
-  while (!resolved_[index]) {
-    if (!step()) {
-      check_figures();
-      std::string message = "no marker '" + p.text + "' in " + info_.name;
-      auto it = seen_.find(p.label);
-      if (p.has_occurrence && it != seen_.end() && it->second > 0)
-        message += " ('" + p.label + "' occurs " + std::to_string(it->second) + " times)";
-      message += markers_text();
-      throw UsageError(message);
-    }
+  if (!apply_until(index)) {
+    check_figures();
+    std::string message = "no marker '" + p.text + "' in " + info_.name;
+    auto it = seen_.find(p.label);
+    if (p.has_occurrence && it != seen_.end() && it->second > 0)
+      message += " ('" + p.label + "' occurs " + std::to_string(it->second) + " times)";
+    message += markers_text();
+    throw UsageError(message);
   }
   check_figures();
   return *resolved_[index];
@@ -225,8 +245,7 @@ std::string Replay::markers_text() const {
 }
 
 uint64_t Replay::advance_to_end() {
-  while (step()) {
-  }
+  apply_until(watch_.size());
   check_figures();
   return model_.last_line();
 }

@@ -25,6 +25,10 @@ struct Edge {
   uint32_t gen = 0;
   uint32_t count = 0;  // 0 in a hashed list: a tombstone
   static constexpr uint32_t kEmpty = UINT32_MAX;
+
+  // Target and generation as one number, compared in one step.
+  static uint64_t key(uint32_t target, uint32_t gen) { return target | uint64_t{gen} << 32; }
+  uint64_t key() const { return key(target, gen); }
 };
 
 class EdgeStore {
@@ -41,10 +45,39 @@ class EdgeStore {
     for (Edge* p : storage_) huge_free(p);
   }
 
-  // Adds one reference owner -> target; returns the new multiplicity.
-  uint32_t add(Object& owner, uint32_t target, uint32_t gen);
+  // Adds one reference owner -> target; returns the new multiplicity. Inline for a small list with room, the
+  // common case; growing it, and a hashed list, out of line.
+  uint32_t add(Object& owner, uint32_t target, uint32_t gen) {
+    const uint32_t capacity = owner.edge_capacity();
+    const uint32_t used = owner.edge_used;
+    if (capacity > kSmall || used == capacity) return add_slow(owner, target, gen);
+    Edge* base = at(owner.edge_offset);
+    const uint64_t key = Edge::key(target, gen);
+    for (uint32_t i = 0; i < used; ++i)
+      if (base[i].key() == key) return ++base[i].count;
+    base[used] = {target, gen, 1};
+    owner.edge_used = used + 1;
+    return 1;
+  }
   // Removes one reference; returns false when the owner holds none to that target.
-  bool remove_one(Object& owner, uint32_t target, uint32_t gen);
+  bool remove_one(Object& owner, uint32_t target, uint32_t gen) {
+    const uint32_t capacity = owner.edge_capacity();
+    if (capacity > kSmall) return remove_hashed(owner, target, gen);
+    const uint32_t used = owner.edge_used;
+    if (used == 0) return false;
+    Edge* base = at(owner.edge_offset);
+    const uint64_t key = Edge::key(target, gen);
+    for (uint32_t i = 0; i < used; ++i) {
+      if (base[i].key() == key) {
+        if (--base[i].count == 0) {
+          base[i] = base[used - 1];
+          owner.edge_used = used - 1;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
   // Calls f(target_slot, count) for every live edge the owner holds.
   template <typename F>
   void for_each(const Object& owner, F&& f) const {
@@ -80,6 +113,8 @@ class EdgeStore {
   Edge* at(uint32_t offset) { return chunks_[offset >> kChunkBits] + (offset & (kChunk - 1)); }
   const Edge* at(uint32_t offset) const { return chunks_[offset >> kChunkBits] + (offset & (kChunk - 1)); }
   bool stale(const Edge& e) const { return (*objects_)[e.target].gen != e.gen; }
+  uint32_t add_slow(Object& owner, uint32_t target, uint32_t gen);
+  bool remove_hashed(Object& owner, uint32_t target, uint32_t gen);
   uint32_t allocate(uint32_t capacity);
   void rebuild(Object& owner, uint32_t min_capacity);
   Edge* grow_small(Object& owner);

@@ -11,6 +11,7 @@
 #include "refscope/model/label_store.h"
 #include "refscope/model/object.h"
 #include "refscope/reader/event.h"
+#include "refscope/reader/record_batch.h"
 #include "refscope/util/addr_map.h"
 
 namespace refscope {
@@ -71,25 +72,43 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   void apply(const Event& ev, const Hint& hint = {});
+  // A record that names an object (names_object(r.kind)), on line `line`: what the replay applies, straight from
+  // its batch. The same as apply() of its Event.
+  void apply(const HeapRecord& r, uint64_t line, const Hint& hint = {}) {
+    last_line_ = line;
+    switch (r.kind) {
+      case RecordKind::Alloc: alloc(r, line, hint); break;
+      case RecordKind::Incref: incref(r, line, hint); break;
+      case RecordKind::Decref: decref(r, line, hint); break;
+      case RecordKind::Free: free_record(r, line, hint); break;
+      case RecordKind::Refcount: refcount(r, line, hint); break;
+      case RecordKind::RootRef: root_ref(r, line, hint); break;
+      case RecordKind::RootUnref: root_unref(r, line, hint); break;
+      case RecordKind::Resize: resize(r, line, hint); break;
+      case RecordKind::Name: name_record(r, line, hint); break;
+      default: break;
+    }
+  }
 
   // A replay works a window ahead of the record it applies, in three steps that each wait on the one before:
-  //   prefetch(ev)            the address-map lines of ADDR and OWNER;
-  //   resolve(ev)             the slots there (now in cache), as a Hint; fetches both objects;
+  //   prefetch(r)             the address-map lines of ADDR and OWNER;
+  //   resolve(r)              the slots there (now in cache), as a Hint; fetches both objects;
   //   prefetch_edges(hint)    the owner's edge list, whose place is in the owner's object (now in cache).
-  // They change nothing. always_inline: GCC takes a function whose only effect is a prefetch for one without side
-  // effects and deletes its calls (tests/binary checks the prefetches are in the binary).
-  [[gnu::always_inline]] void prefetch(const Event& ev) const {
-    if (!names_object(ev)) return;
-    addr_map_.prefetch(ev.addr);
-    if (ev.owner != 0) addr_map_.prefetch(ev.owner);
+  // They change nothing, and take any record (one that names no object is left alone). always_inline: GCC takes a
+  // function whose only effect is a prefetch for one without side effects and deletes its calls (tests/binary
+  // checks the prefetches are in the binary).
+  [[gnu::always_inline]] void prefetch(const HeapRecord& r) const {
+    if (!refscope::names_object(r.kind)) return;
+    addr_map_.prefetch(r.addr);
+    if (uint64_t owner = r.owner()) addr_map_.prefetch(owner);
   }
-  [[gnu::always_inline]] Hint resolve(const Event& ev) const {
+  [[gnu::always_inline]] Hint resolve(const HeapRecord& r) const {
     Hint h;
-    if (!names_object(ev)) return h;
-    h.addr = addr_map_.find(ev.addr);
+    if (!refscope::names_object(r.kind)) return h;
+    h.addr = addr_map_.find(r.addr);
     if (h.addr != AddrMap::kMissing) __builtin_prefetch(&objects_[h.addr]);
-    if (ev.owner != 0) {
-      h.owner = addr_map_.find(ev.owner);
+    if (uint64_t owner = r.owner()) {
+      h.owner = addr_map_.find(owner);
       if (h.owner != AddrMap::kMissing) __builtin_prefetch(&objects_[h.owner]);
     }
     return h;
@@ -99,9 +118,7 @@ class Model {
   }
   void set_observer(ModelObserver* observer) { observer_ = observer; }
   // A, I, D, F, R, P, U, Z and K name an object by ADDR; the other records leave `ev.addr` as it was.
-  static bool names_object(const Event& ev) {
-    return ev.kind >= RecordKind::Alloc && ev.kind <= RecordKind::Name;
-  }
+  static bool names_object(const Event& ev) { return refscope::names_object(ev.kind); }
 
   RefsMode refs_mode() const { return mode_; }
 
@@ -196,23 +213,23 @@ class Model {
     }
     return find(addr);
   }
-  void alloc(const Event& ev, const Hint& hint);
-  void incref(const Event& ev, const Hint& hint);
-  void decref(const Event& ev, const Hint& hint);
-  void free_record(const Event& ev, const Hint& hint);
-  void refcount(const Event& ev, const Hint& hint);
+  void alloc(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void incref(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void decref(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void free_record(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void refcount(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void root_ref(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void root_unref(const HeapRecord& r, uint64_t line, const Hint& hint);
   void marker(const Event& ev);
   void root_def(const Event& ev);
-  void root_ref(const Event& ev, const Hint& hint);
-  void root_unref(const Event& ev, const Hint& hint);
-  void resize(const Event& ev, const Hint& hint);
-  void name_record(const Event& ev, const Hint& hint);
+  void resize(const HeapRecord& r, uint64_t line, const Hint& hint);
+  void name_record(const HeapRecord& r, uint64_t line, const Hint& hint);
   void label_edge(uint32_t owner, ObjSlot target, LabelIdx label);
 
   ObjSlot create(uint64_t addr, uint64_t size, TypeIdx type, StackIdx site, uint64_t line, uint16_t flags);
   void destroy(ObjSlot slot);
-  ObjSlot find_or_introduce(const Event& ev, uint32_t hint, bool& reported);
-  void anomaly(AnomalyKind kind, const Event& ev, int64_t observed = 0, int64_t modelled = 0);
+  ObjSlot find_or_introduce(const HeapRecord& r, uint64_t line, uint32_t hint, bool& reported);
+  void anomaly(AnomalyKind kind, const HeapRecord& r, uint64_t line, int64_t observed = 0, int64_t modelled = 0);
   void note_peak(uint64_t line);
 
   ModelOptions options_;

@@ -28,6 +28,9 @@ enum class RecordKind : uint8_t {
   LabelDef,  // L ID TEXT (version 2)
 };
 
+// A, I, D, F, R, P, U, Z and K name an object by ADDR (the kinds from Alloc to Name); the others do not.
+constexpr bool names_object(RecordKind k) { return k >= RecordKind::Alloc && k <= RecordKind::Name; }
+
 enum class RefsMode : uint8_t { Exact, Sampled };
 
 struct Event {

@@ -1,43 +1,21 @@
 #pragma once
-// The pull reader for trace formats 1 and 2: `next(ev)` decodes one record at a time and keeps nothing per record, so
-// memory stays flat however long the trace. Declarations (header, metadata, T and S) are checked and kept here;
-// everything that changes the heap is handed to the caller as an Event for the model to apply.
+// The pull reader for trace formats 1 and 2. `read_batch` decodes the next few thousand records at once
+// (record_batch.h); `next(ev)` gives them one at a time. It keeps nothing per record, so memory stays flat however
+// long the trace. Declarations (header, metadata, T and S) are checked and kept here; everything that changes the
+// heap is handed to the caller for the model to apply.
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "refscope/reader/event.h"
+#include "refscope/reader/record_batch.h"
 #include "refscope/reader/symbols.h"
+#include "refscope/reader/trace_info.h"
 #include "refscope/source/byte_source.h"
 
 namespace refscope {
-
-struct TraceInfo {
-  std::string path;          // as given ("-" for stdin)
-  std::string name;          // as messages show it
-  std::string encoding;      // plain, gzip or zstd
-  int version = 0;
-  RefsMode refs = RefsMode::Exact;
-  std::vector<std::pair<std::string, std::string>> metadata;  // in trace order, the first kMaxMetadata
-  uint64_t metadata_total = 0;
-  bool truncated = false;  // ended without a line end, mid-way through a compressed frame, or cut at a size cap
-  // Format 2's end of the recording (`E REASON [DETAIL]`): empty reason and line 0 when the trace has none.
-  std::string end_reason;  // exit, stop, detach, cap, ...
-  std::string end_detail;
-  uint64_t end_line = 0;
-  uint64_t last_marker_line = 0;  // the last M record (a recorder writes one after each checkpoint)
-  bool recorded = false;          // `@ recorder`: written by a recorder, which ends every trace it closes with E
-  static constexpr size_t kMaxMetadata = 256;
-
-  // Counts an `@` record and keeps it if fewer than kMaxMetadata are kept.
-  void add_metadata(std::string_view key, std::string_view value) {
-    ++metadata_total;
-    if (metadata.size() < kMaxMetadata) metadata.emplace_back(std::string(key), std::string(value));
-  }
-};
 
 struct LineParser;
 
@@ -48,28 +26,33 @@ class TraceReader {
   explicit TraceReader(const std::string& path);
   // Reads from an already opened source (tests, the fuzzer).
   TraceReader(std::unique_ptr<ByteSource> source, std::string path);
+  ~TraceReader();
 
-  // Decodes the next record into `ev`. Returns false at the end. Throws TraceError naming file and line.
+  // Decodes the next records into `batch` (at most RecordBatch::kCapacity), with what came after them: the end of
+  // the trace, or the error that stopped the reading (a TraceError naming file and line), and the warnings met on
+  // the way. After a batch with `end` or `error` there is nothing more to read.
+  void read_batch(RecordBatch& batch);
+
+  // Decodes the next record into `ev`: text fields stay valid until a later call. Returns false at the end; throws
+  // the TraceError of a bad line when the records before it have been given. Warnings go to the log.
   bool next(Event& ev);
 
+  // As far as the reader has read (with next(), it reads a batch ahead).
   const TraceInfo& info() const { return info_; }
   const SymbolTable& symbols() const { return symbols_; }
-  uint64_t line() const { return line_; }
-  uint64_t bytes_consumed() const { return consumed_; }
-  // Bytes taken from the file so far (compressed ones, for a compressed trace).
-  uint64_t source_bytes() const { return source_->bytes_in(); }
 
   // Throws TraceError for the current line, showing `text` under the message.
   [[noreturn]] void fail(const std::string& message, std::string_view text) const;
 
-  // Where warnings go (a trace cut short); by default the log. A reader on a thread of its own hands them to the
-  // thread that applies the records, to be given when it gets there.
-  void set_warning_handler(std::function<void(const std::string&)> handler) { warning_handler_ = std::move(handler); }
-
  private:
+  struct TextSpan {  // where an Event's text fields were copied in the batch's text
+    uint32_t event, at, size, at2, size2;
+  };
+
+  void decode(RecordBatch& b, size_t& decoded);
+  bool decode_line(std::string_view line, RecordBatch& b, size_t& n);
   bool next_line(std::string_view& line);
   void read_header();
-  bool parse_fast(const char* p, unsigned len, uint32_t blanks, Event& ev);
   void warn(const std::string& message);
   bool parse(std::string_view line, Event& ev);
   void parse_meta(std::string_view rest, Event& ev, std::string_view line);
@@ -85,15 +68,19 @@ class TraceReader {
   std::unique_ptr<ByteSource> source_;
   TraceInfo info_;
   SymbolTable symbols_;
-  std::function<void(const std::string&)> warning_handler_;
   std::vector<char> buffer_;  // the data is buffer_[begin_, end_), with slack bytes for wide reads at both ends
   size_t begin_ = 0, end_ = 0;
   bool eof_ = false;
   uint64_t line_ = 0;
-  uint64_t consumed_ = 0;
+  uint64_t read_total_ = 0;         // bytes the source has given
   bool heap_records_seen_ = false;  // an A, I, D, F, R, P, U, Z or K was read: `@ refs` may no longer change
   uint64_t gc_open_line_ = 0;       // line of the open G, 0 when none is open
   bool end_checked_ = false;
+  RecordBatch* filling_ = nullptr;  // the batch read_batch fills: its warnings go there
+  std::vector<TextSpan> texts_;
+  std::unique_ptr<RecordBatch> single_;  // next()'s batch
+  size_t single_pos_ = 0;
+  bool single_done_ = false;
 };
 
 }  // namespace refscope

@@ -29,6 +29,9 @@ struct ReplayOptions {
   ModelOptions model;
   bool progress = false;  // a progress line on stderr (the CLI sets it only when stderr is a terminal)
   bool threaded = true;   // decode on a second thread (EventPipe); the environment's REFSCOPE_THREADS=1 says no
+  // The model's object slots from which records are worked on ahead (below, the model fits in a core's cache and
+  // the lookahead costs more than it saves). Tests set 0 to have it always.
+  uint32_t lookahead_from = 32768;
 };
 
 class Replay {
@@ -60,24 +63,25 @@ class Replay {
  private:
   void on_marker(const Event& ev);
   void declare(const Event& ev);
-  bool step();
+  bool apply_until(size_t point);
+  template <bool kLookahead>
+  bool apply_batch(size_t point);
   bool next_batch();
   void show_progress();
   void literal_prescan();
   // Throws TraceError when the model's figures went beyond what 64 bits count (Model::bytes_overflow_line).
   void check_figures() const;
 
-  // Records are applied a batch at a time (EventPipe). The cache lines a record will touch are fetched ahead of
-  // it in three steps (Model::prefetch, resolve, prefetch_edges): kAhead records before it is applied, then half
-  // and a quarter of that. The slots `resolve` finds are kept (hints_) so that apply need not look them up again.
+  // Records are applied a batch at a time (EventPipe). On a model too big for a core's cache, the cache lines a
+  // record will touch are fetched ahead of it in three steps (Model::prefetch, resolve, prefetch_edges): kAhead
+  // records before it is applied, then half and a quarter of that. The slots `resolve` finds are kept (hints_) so
+  // that apply need not look them up again.
   static constexpr size_t kAhead = 32;
-  // From this many object slots (about 2.3 MB of objects and address map, the size of a core's L2) on.
-  static constexpr uint32_t kLookaheadFrom = 32768;
-  bool lookahead_ = false;
   std::unique_ptr<EventPipe> pipe_;
-  const EventBatch* batch_ = nullptr;
+  const RecordBatch* batch_ = nullptr;
   size_t batch_pos_ = 0;
-  std::vector<Model::Hint> hints_ = std::vector<Model::Hint>(EventBatch::kCapacity);
+  bool lookahead_ = false;  // for the batch being applied
+  std::vector<Model::Hint> hints_ = std::vector<Model::Hint>(RecordBatch::kCapacity);
 
   TraceInfo info_;
   SymbolTable symbols_;
