@@ -12,6 +12,7 @@
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
 #include "refscope/util/progress.h"
+#include "refscope/source/read_ahead.h"
 
 namespace refscope {
 namespace {
@@ -31,7 +32,9 @@ Replay::Replay(const std::string& path, std::vector<PointSpec> watch, ReplayOpti
       watch_(std::move(watch)),
       resolved_(watch_.size()),
       literal_exists_(watch_.size(), false) {
-  auto reader = std::make_unique<TraceReader>(path);  // reads the header: a file that is no trace fails here
+  // Reads the header: a file that is no trace fails here. With threads, a compressed trace is decoded on a third.
+  auto reader = options.threaded ? std::make_unique<TraceReader>(read_ahead(open_source(path)), path)
+                                 : std::make_unique<TraceReader>(path);
   info_ = reader->info();
   pipe_ = std::make_unique<EventPipe>(std::move(reader), options.threaded);
   for (const PointSpec& p : watch_) seen_.emplace(p.label, 0);

@@ -1,13 +1,16 @@
 // Byte sources: gzip and zstd told by magic bytes, concatenated members and frames, streams cut short (read up to
 // the cut, marked truncated), corrupt data (a TraceError), and decoders drained to the last byte whatever the size of
-// the caller's reads. Compressed data is made here with zlib and libzstd.
+// the caller's reads; the same through read_ahead(), which decodes on a thread of its own. Compressed data is made
+// here with zlib and libzstd.
 #include <gtest/gtest.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
+#include "refscope/source/read_ahead.h"
 #include "test_model_support.h"
 
 namespace refscope::testing {
@@ -217,6 +220,107 @@ TEST(SourceCorrupt, AFlippedByteInsideAGzipStreamIsATraceError) {
 TEST(SourceCorrupt, TheReaderPassesDecoderErrorsOn) {
   std::string bad = std::string("\x28\xb5\x2f\xfd", 4) + std::string(64, '\x7f');
   EXPECT_THROW(replay_text(bad), TraceError);
+}
+
+// --- Read ahead (decoding on a thread of its own) ---------------------------------------------------------------
+
+// Everything read through read_ahead(), in reads of the given sizes, with what came after: the end, or the error.
+struct Drained {
+  std::string bytes;
+  std::string error;  // the TraceError's message, empty at a clean end
+  bool truncated = false;
+};
+
+Drained drain_all(ByteSource& src, std::vector<size_t> sizes) {
+  Drained d;
+  std::vector<char> buf(*std::max_element(sizes.begin(), sizes.end()));
+  try {
+    for (size_t i = 0;; ++i) {
+      size_t n = src.read(buf.data(), sizes[i % sizes.size()]);
+      if (n == 0) break;
+      d.bytes.append(buf.data(), n);
+    }
+  } catch (const TraceError& e) {
+    d.error = e.message();
+  }
+  d.truncated = src.truncated();
+  return d;
+}
+
+TEST(SourceReadAhead, APlainSourceIsLeftAsItIs) {
+  auto src = open_memory(kTrace, "t");
+  ByteSource* inner = src.get();
+  EXPECT_EQ(read_ahead(std::move(src)).get(), inner);
+}
+
+// Several times the decoder's ring of chunks, read in odd sizes and in large ones: the same bytes, in order.
+TEST(SourceReadAhead, GivesEveryByteInOrderWhateverTheReads) {
+  std::string text = churn_trace(120000);
+  ASSERT_GT(text.size(), size_t{6} << 20);
+  for (auto make : {&gzip, &zstd}) {
+    std::string packed = make(text, 1);
+    for (std::vector<size_t> sizes : std::vector<std::vector<size_t>>{{7, 4096, 13}, {65536}, {3 << 20, 5}}) {
+      auto src = read_ahead(open_memory(packed, "t"));
+      Drained d = drain_all(*src, sizes);
+      EXPECT_EQ(d.error, "");
+      EXPECT_EQ(d.bytes.size(), text.size()) << src->encoding() << " with reads of " << sizes[0];
+      EXPECT_TRUE(d.bytes == text);
+      EXPECT_FALSE(d.truncated);
+    }
+  }
+}
+
+// A stream cut short: the reader gets every byte decoding inline gives, then the mark. A corrupt one: the bytes
+// before the error (as far as the decoder got in its last read, inline too), then the same error.
+TEST(SourceReadAhead, TheEndAndErrorsComeAfterTheBytesBeforeThem) {
+  std::string text = churn_trace(60000);
+  std::string cut_gzip = gzip(text), cut_zstd = zstd(text), bad_crc = gzip(text);
+  cut_gzip.resize(cut_gzip.size() / 2);
+  cut_zstd.resize(cut_zstd.size() / 2);
+  bad_crc[bad_crc.size() - 6] ^= 0x55;  // the data decodes, the CRC32 check at the end fails
+  std::string garbage = std::string("\x28\xb5\x2f\xfd", 4) + std::string(64, '\x7f');
+  for (const std::string& packed : {cut_gzip, cut_zstd}) {
+    Drained expected = drain_all(*open_memory(packed, "t"), {1 << 20});
+    Drained got = drain_all(*read_ahead(open_memory(packed, "t")), {1 << 20});
+    EXPECT_TRUE(expected.truncated);
+    EXPECT_EQ(got.error, "");
+    EXPECT_TRUE(got.truncated);
+    EXPECT_TRUE(got.bytes == expected.bytes) << got.bytes.size() << " bytes, inline " << expected.bytes.size();
+  }
+  for (const std::string& packed : {bad_crc, garbage}) {
+    Drained expected = drain_all(*open_memory(packed, "t"), {1 << 20});
+    Drained got = drain_all(*read_ahead(open_memory(packed, "t")), {1 << 20});
+    EXPECT_NE(expected.error, "");
+    EXPECT_EQ(got.error, expected.error);
+    EXPECT_EQ(text.compare(0, got.bytes.size(), got.bytes), 0) << "what came before the error is the data's start";
+  }
+}
+
+// A reader that stops early (a command that found its marker) ends the decoder, which was waiting for room.
+TEST(SourceReadAhead, AReaderThatStopsEarlyEndsTheDecoder) {
+  std::string packed = zstd(churn_trace(120000), 1);
+  for (int i = 0; i < 20; ++i) {
+    auto src = read_ahead(open_memory(packed, "t"));
+    char buf[100];
+    if (i % 2) {
+      EXPECT_GT(src->read(buf, sizeof buf), 0u);
+    }
+  }
+}
+
+TEST(SourceReadAhead, ACompressedTraceReplaysTheSameThroughIt) {
+  std::string text = churn_trace(5000);
+  auto plain = replay_text(text);
+  for (std::string packed : {gzip(text), zstd(text)}) {
+    TraceReader reader(read_ahead(open_memory(packed, "t")), "t");
+    Model model;
+    Event ev;
+    while (reader.next(ev)) model.apply(ev);
+    EXPECT_EQ(model.counts().alloc, plain.model->counts().alloc);
+    EXPECT_EQ(model.counts().free, plain.model->counts().free);
+    EXPECT_EQ(model.last_line(), plain.model->last_line());
+    EXPECT_FALSE(reader.info().truncated);
+  }
 }
 
 }  // namespace
