@@ -636,22 +636,10 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       heap_records_seen_ = true;
       return true;
     }
-    case 'L': {
+    case 'L':
       need_version(2, record, line);
-      ev.kind = RecordKind::LabelDef;
-      uint64_t id = p.number("ID", UINT32_MAX, "2^32-1");
-      if (id == 0) fail("label id 0 is reserved for 'no label'", line);
-      ev.text = p.cur.rest();
-      if (ev.text.empty()) fail("missing field TEXT in L (label) record", line);
-      uint64_t previous = 0;
-      if (!symbols_.define_label(static_cast<uint32_t>(id), ev.text, line_, previous))
-        fail("label " + std::to_string(id) + " redefined with another text (first defined on line " +
-                 std::to_string(previous) + ")",
-             line);
-      ev.id = static_cast<uint32_t>(id);
-      ev.label = LabelIdx(symbols_.find_label(static_cast<uint32_t>(id)));
+      parse_definition(line.substr(1), ev, line);
       return true;
-    }
     case 'K': {
       need_version(2, record, line);
       ev.kind = RecordKind::Name;
@@ -682,7 +670,7 @@ bool TraceReader::parse(std::string_view line, Event& ev) {
       parse_meta(line.substr(1), ev, line);
       return true;
     case 'T':
-      parse_type(line.substr(1), ev, line);
+      parse_definition(line.substr(1), ev, line);
       return true;
     case 'S':
       parse_stack(line.substr(1), ev, line);
@@ -745,20 +733,33 @@ void TraceReader::parse_root(std::string_view rest, Event& ev, std::string_view 
   ev.extra = id;
 }
 
-void TraceReader::parse_type(std::string_view rest, Event& ev, std::string_view line) {
-  LineParser p{*this, line, Cursor(rest), 'T'};
-  ev.kind = RecordKind::Type;
+// T and L define a name for an id, once per trace: "ID TEXT", id 0 reserved, the same id never given another text.
+void TraceReader::parse_definition(std::string_view rest, Event& ev, std::string_view line) {
+  const char record = line[0];
+  const bool type = record == 'T';
+  const char* noun = type ? "type" : "label";
+  LineParser p{*this, line, Cursor(rest), record};
   uint64_t id = p.number("ID", UINT32_MAX, "2^32-1");
-  if (id == 0) fail("type id 0 is reserved for the unknown type", line);
+  if (id == 0) fail(std::string(noun) + " id 0 is reserved for " + (type ? "the unknown type" : "'no label'"), line);
   ev.text = p.cur.rest();
-  if (ev.text.empty()) fail("missing field NAME in T (type) record", line);
+  if (ev.text.empty())
+    fail(std::string("missing field ") + (type ? "NAME" : "TEXT") + " in " + record_name(record) + " record", line);
+  const uint32_t trace_id = static_cast<uint32_t>(id);
   uint64_t previous = 0;
-  if (!symbols_.define_type(static_cast<uint32_t>(id), ev.text, line_, previous))
-    fail("type " + std::to_string(id) + " redefined with another name (first defined on line " +
-             std::to_string(previous) + ")",
+  bool defined = type ? symbols_.define_type(trace_id, ev.text, line_, previous)
+                      : symbols_.define_label(trace_id, ev.text, line_, previous);
+  if (!defined)
+    fail(std::string(noun) + " " + std::to_string(id) + " redefined with another " + (type ? "name" : "text") +
+             " (first defined on line " + std::to_string(previous) + ")",
          line);
-  ev.type = TypeIdx(symbols_.find_type(static_cast<uint32_t>(id)));
-  ev.id = static_cast<uint32_t>(id);
+  ev.id = trace_id;
+  if (type) {
+    ev.kind = RecordKind::Type;
+    ev.type = TypeIdx(symbols_.find_type(trace_id));
+  } else {
+    ev.kind = RecordKind::LabelDef;
+    ev.label = LabelIdx(symbols_.find_label(trace_id));
+  }
 }
 
 void TraceReader::parse_stack(std::string_view rest, Event& ev, std::string_view line) {

@@ -56,7 +56,7 @@ class TraceReader {
   void warn(const std::string& message);
   bool parse(std::string_view line, Event& ev);
   void parse_meta(std::string_view rest, Event& ev, std::string_view line);
-  void parse_type(std::string_view rest, Event& ev, std::string_view line);
+  void parse_definition(std::string_view rest, Event& ev, std::string_view line);  // T and L
   void parse_stack(std::string_view rest, Event& ev, std::string_view line);
   void parse_root(std::string_view rest, Event& ev, std::string_view line);
   // Fails for a record that the header's format version does not have.
