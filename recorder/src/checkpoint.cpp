@@ -3,26 +3,32 @@
 //   1. Every block the table knows: a Pending block that holds an object gets its `A`; a Live object whose
 //      refcount is 0 died unreported and gets its `F`; a Dead block kept by a freelist that holds a live object
 //      again gets an `A` for that new object (site unknown).
-//   2. The reference graph: gc.get_objects() gives every object the collector tracks; each one's tp_traverse
-//      gives its referents, and untracked tuples and dicts reached that way are traversed too.
+//   2. The reference graph (checkpoint_walk.h): the objects the collector tracks (gc.get_objects()), everything
+//      their tp_traverse and the per-type knowledge of object_referents.c reach, the named roots that hold what
+//      no object does (the interpreter, threads and their running frames, static types, C static variables).
 //   3. Objects of the graph the trace does not know yet get their `A` (objects older than the recording,
 //      objects reused from a freelist on 3.11).
-//   4. Both graphs as sorted (owner, referent) lists, merged: `D` for each reference gone, `I` for each new one.
-//      An owner that was not traversed this time (it became untracked and unreachable) keeps its references.
+//   4. Both graphs as sorted (owner, referent) lists, merged: `D`/`U` for each reference gone, `I`/`P` for each
+//      new one (`P`/`U` when the owner is a named root, defined by `N`). An owner that was not traversed this time
+//      (it became untracked and unreachable) keeps its references.
 //   5. `R` for each object whose refcount changed, that is new, or whose references changed; `immortal` for
-//      immortal objects (3.12+) and for the static and deep-frozen objects of 3.11 (refcount near 10^9).
-//      `Z` for each object whose size, with the memory it owns, is not what the trace last said (owned_size.h).
+//      immortal objects (3.12+), for the static and deep-frozen objects of 3.11 (refcount near 10^9), and for
+//      every object laid out in static data. `Z` for each object whose size, with the memory it owns, is not
+//      what the trace last said (owned_size.h); `K` for an object with a name the trace has not been told.
 //   6. `M label`.
 // The collector is disabled meanwhile so that nothing is freed behind the walk's back, and the checkpoint's own
 // allocations (the list from gc.get_objects) are not recorded.
 #include <algorithm>
+#include <cstring>
 
+#include "checkpoint_walk.h"
 #include "container_freelists.h"
 #include "dealloc_hooks.h"
 #include "float_freelist.h"
+#include "object_referents.h"
 #include "record_format.h"
 #include "ref_tracer.h"
-#include "recorder.h"
+#include "static_memory.h"
 
 namespace refscope::recorder {
 
@@ -32,14 +38,8 @@ namespace {
 // 999999999 and never come near 0.
 constexpr Py_ssize_t kStaticRefcount311 = 500000000;
 
-int64_t observed_refcount(PyObject* op) {
-#if PY_VERSION_HEX >= 0x030C0000
-  if (_Py_IsImmortal(op)) return kImmortal;
-  return static_cast<int64_t>(Py_REFCNT(op));
-#else
-  Py_ssize_t rc = Py_REFCNT(op);
-  return rc >= kStaticRefcount311 ? kImmortal : static_cast<int64_t>(rc);
-#endif
+int64_t observed_refcount(PyObject* op, const StaticMemory& statics) {
+  return is_immortal(op, statics) ? kImmortal : static_cast<int64_t>(Py_REFCNT(op));
 }
 
 // gc.get_objects(), looked up each time in sys.modules (a reference kept to it would show in its refcount) and
@@ -57,233 +57,303 @@ PyObject* all_tracked_objects() {
 
 }  // namespace
 
-class CheckpointWalk {
- public:
-  explicit CheckpointWalk(Recorder& r) : r_(r) {}
+bool is_immortal(PyObject* op, const StaticMemory& statics) {
+  // A static object is never freed, whatever its count says (3.11's None, static types, a module's PyModuleDef).
+  if (statics.contains(reinterpret_cast<uintptr_t>(op))) return true;
+#if PY_VERSION_HEX >= 0x030C0000
+  return _Py_IsImmortal(op);
+#else
+  return Py_REFCNT(op) >= kStaticRefcount311;
+#endif
+}
 
-  void introduce_table_blocks() {
-    for (size_t i = 0; i < r_.blocks_.capacity(); ++i) {
-      Block* b = r_.blocks_.slot(i);
-      if (b->addr == 0) continue;
-      if (b->state == BlockState::Pending) {
-        if (r_.identify(*b, false)) {
-          b->flags |= kNew;
-          r_.write_alloc(*b);
-        }
-      } else if (b->state == BlockState::Live && readable(*b)) {
-        if (Py_REFCNT(reinterpret_cast<PyObject*>(b->object())) == 0) r_.kill(*b);
-      } else if (b->state == BlockState::Dead && !(b->flags & kGuessed)) {
-        // Its object died and went to a freelist (dealloc_hooks.cpp): one alive there now is a new object,
-        // handed out at some unknown point since.
-        if (r_.identify(*b, false)) {
-          b->site = 0;
-          b->flags |= kNew;
-          r_.write_alloc(*b);
-        }
-      }
-    }
-  }
-
-  void walk(PyObject* roots) {
-    visited_.clear();
-    nodes_.clear();
-    edges_.clear();
-    owners_.clear();
-    Py_ssize_t n = PyList_GET_SIZE(roots);
-    visited_.insert(reinterpret_cast<uintptr_t>(roots));
-    for (Py_ssize_t i = 0; i < n; ++i) add_node(PyList_GET_ITEM(roots, i));
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      PyObject* op = nodes_[i];
-      PyTypeObject* type = Py_TYPE(op);
-      if (type->tp_traverse == nullptr || !PyType_IS_GC(type)) continue;
-      bool tracked = PyObject_GC_IsTracked(op);
-      if (!tracked && !PyTuple_CheckExact(op) && !PyDict_CheckExact(op)) continue;
-      owner_ = reinterpret_cast<uintptr_t>(op);
-      owner_is_deep_frozen_ = is_deep_frozen(op);
-      owners_.push_back(owner_);
-      type->tp_traverse(op, visit, this);
-    }
-  }
-
-  void introduce_graph_objects() {
-    for (PyObject* op : nodes_) {
-      uint32_t id = r_.types_.id_of(Py_TYPE(op));
-      const TypeInfo& info = r_.types_.info(id);
-      auto object = reinterpret_cast<uintptr_t>(op);
-      uint32_t preheader = TypeRegistry::preheader_of(op, info);
-      Block* b = r_.blocks_.find(object - preheader);
-      if (b != nullptr && b->state == BlockState::Live && b->object() != object) {
-        r_.kill(*b);
-      }
-      if (b == nullptr) {
-        bool created = false;
-        b = r_.blocks_.insert(object - preheader, created);
-        b->size = TypeRegistry::block_size_of(op, info);
-        b->flags = kGuessed;
-        b->site = 0;
-      } else if (b->state == BlockState::Dead) {
-        b->site = 0;  // reused from a freelist at some unknown point since the last checkpoint
-      }
-      if (b->state != BlockState::Live) {
-        b->offset = preheader;
-        b->type = id;
+void CheckpointWalk::introduce_table_blocks() {
+  for (size_t i = 0; i < r_.blocks_.capacity(); ++i) {
+    Block* b = r_.blocks_.slot(i);
+    if (b->addr == 0) continue;
+    if (b->state == BlockState::Pending) {
+      if (r_.identify(*b, false)) {
         b->flags |= kNew;
         r_.write_alloc(*b);
       }
-      b->flags |= kSeen;
-    }
-  }
-
-  void write_reference_changes() {
-    std::sort(edges_.begin(), edges_.end());
-    std::sort(owners_.begin(), owners_.end());
-    auto& old = r_.edges_;
-    std::vector<std::pair<uintptr_t, uintptr_t>> next;
-    next.reserve(edges_.size() + old.size() / 8);
-    size_t i = 0, j = 0;
-    touched_.clear();
-    while (i < old.size() || j < edges_.size()) {
-      // The smaller owner of the two heads; both lists are sorted by owner then referent.
-      uintptr_t owner;
-      if (j >= edges_.size() || (i < old.size() && old[i].first < edges_[j].first)) owner = old[i].first;
-      else owner = edges_[j].first;
-      size_t i_end = i, j_end = j;
-      while (i_end < old.size() && old[i_end].first == owner) ++i_end;
-      while (j_end < edges_.size() && edges_[j_end].first == owner) ++j_end;
-      // An owner freed since lost its references with its `F`; a new object at its address starts from none.
-      bool died = r_.dead_.contains(owner);
-      if (std::binary_search(owners_.begin(), owners_.end(), owner)) {
-        diff_owner(owner, died ? i_end : i, i_end, j, j_end, next);
-      } else if (!died) {
-        for (size_t k = i; k < i_end; ++k) {
-          if (!r_.dead_.contains(old[k].second)) next.push_back(old[k]);
-        }
-      }
-      i = i_end;
-      j = j_end;
-    }
-    old.swap(next);
-  }
-
-  void write_refcounts() {
-    for (uintptr_t object : touched_) {
-      Block* b = find_live(object);
-      if (b != nullptr) b->flags |= kTouched;
-    }
-    for (size_t i = 0; i < r_.blocks_.capacity(); ++i) {
-      Block* b = r_.blocks_.slot(i);
-      if (b->addr == 0 || b->state != BlockState::Live) continue;
-      uint64_t flags = b->flags;
-      b->flags = flags & (kGuessed | kNamed | kSized);
-      if (!(flags & kSeen) && !readable(*b)) continue;
-      int64_t rc = observed_refcount(reinterpret_cast<PyObject*>(b->object()));
-      if (rc == 0) continue;  // freed while the checkpoint ran: cannot happen with the collector off
-      r_.note_object(*b, flags & kNew);
-      if (rc != b->last_refcount || (flags & (kNew | kTouched))) {
-        if (rc == kImmortal && b->last_refcount == kImmortal && !(flags & kNew)) continue;
-        r_.write_refcount(b->object(), rc);
-        b->last_refcount = rc;
+    } else if (b->state == BlockState::Live && readable(*b)) {
+      if (Py_REFCNT(reinterpret_cast<PyObject*>(b->object())) == 0) r_.kill(*b);
+    } else if (b->state == BlockState::Dead && !(b->flags & kGuessed)) {
+      // Its object died and went to a freelist (dealloc_hooks.cpp): one alive there now is a new object,
+      // handed out at some unknown point since.
+      if (r_.identify(*b, false)) {
+        b->site = 0;
+        b->flags |= kNew;
+        r_.write_alloc(*b);
       }
     }
   }
+}
 
- private:
-  // Memory we may read: blocks whose allocation we saw (we would have seen their free), and blocks of the core
-  // types with freelists, which always come from the object allocator.
-  bool readable(const Block& b) const {
-    return !(b.flags & kGuessed) || r_.types_.info(b.type).has_freelist;
+// The reference graph as it is now: the objects the collector tracks, everything they reach, and the named
+// roots that hold what no object does.
+void CheckpointWalk::walk(PyObject* roots, PyObject* atexit_handler) {
+  visited_.clear();
+  nodes_.clear();
+  edges_.clear();
+  owners_.clear();
+  claimed_keys_.clear();
+  static_types_.clear();
+  module_traversed_.clear();
+  Py_ssize_t n = PyList_GET_SIZE(roots);
+  visited_.insert(reinterpret_cast<uintptr_t>(roots));
+  for (Py_ssize_t i = 0; i < n; ++i) add_node(PyList_GET_ITEM(roots, i));
+  // The keys a heap type's instances share belong to the type, whatever dict the walk meets first.
+  for (PyObject* op : nodes_) {
+    if (!PyType_Check(op)) continue;
+    if (void* keys = refscope_type_cached_keys(reinterpret_cast<PyTypeObject*>(op)))
+      claimed_keys_.emplace(reinterpret_cast<uintptr_t>(keys), reinterpret_cast<uintptr_t>(op));
   }
+  walk_named_roots();
+  size_t done = walk_nodes(0);
+  // C static variables point at objects too: what they reach is walked in turn.
+  scan_static_data();
+  done = walk_nodes(done);
+  // Then C code's local variables, checked against all the references found so far.
+  walk_c_holders(atexit_handler, done);
+  // Every root ever defined is diffed, so that one that holds nothing now (a frame that returned) lets go.
+  r_.roots_.all_owners(owners_);
+}
 
-  Block* find_live(uintptr_t object) {
-    auto* op = reinterpret_cast<PyObject*>(object);
-    uint32_t id = r_.types_.id_of(Py_TYPE(op));
-    Block* b = r_.blocks_.find(object - TypeRegistry::preheader_of(op, r_.types_.info(id)));
-    return b != nullptr && b->state == BlockState::Live && b->object() == object ? b : nullptr;
+// Walks nodes_ from `from` on (the list grows as the walk finds objects); returns where it ended.
+size_t CheckpointWalk::walk_nodes(size_t from) {
+  size_t i = from;
+  for (; i < nodes_.size(); ++i) {
+    PyObject* op = nodes_[i];
+    PyTypeObject* type = Py_TYPE(op);
+    bool gc = PyType_IS_GC(type);
+    if (gc && !PyObject_GC_IsTracked(op) && !complete_when_untracked(op)) continue;
+    owner_ = reinterpret_cast<uintptr_t>(op);
+    owners_.push_back(owner_);
+    if (gc && type->tp_traverse != nullptr) type->tp_traverse(op, visit, this);
+    refscope_visit_silent(op, visit, this, claim_keys, known_object_at);
+    if (PyModule_Check(op)) scan_module_state(op);
   }
+  return i;
+}
 
-  void add_node(PyObject* op) {
-    if (op != nullptr && visited_.insert(reinterpret_cast<uintptr_t>(op))) nodes_.push_back(op);
-  }
+// A collector type's object that is not tracked is on its way out or not set up yet, and its references may not
+// be readable: it keeps those of the last checkpoint. Except for the containers CPython leaves untracked on
+// purpose: tuples and dicts that hold nothing trackable, structseqs (PyStructSequence_New makes them so:
+// sys.hash_info, os.stat_result), lists and sets kept out of the collector's sight (3.11's audit hooks), and
+// context variables whose name and default cannot form cycles (contextvar_new leaves those untracked: _decimal's
+// "decimal_context").
+bool CheckpointWalk::complete_when_untracked(PyObject* op) {
+  return PyTuple_Check(op) || PyDict_CheckExact(op) || PyList_CheckExact(op) || PyAnySet_CheckExact(op) ||
+         PyContextVar_CheckExact(op);
+}
 
-  static int visit(PyObject* child, void* arg) {
-    auto* self = static_cast<CheckpointWalk*>(arg);
-    if (child == nullptr) return 0;
-    if (!(self->owner_is_deep_frozen_ && is_uncounted_singleton(child))) {
-      self->edges_.emplace_back(self->owner_, reinterpret_cast<uintptr_t>(child));
+void CheckpointWalk::add_node(PyObject* op) {
+  if (op != nullptr && visited_.insert(reinterpret_cast<uintptr_t>(op))) nodes_.push_back(op);
+}
+
+// One reference from `owner` (an object, or a named root) to `target`. A reference to an immortal object
+// changes no count the trace could show, so only the object itself is visited: what it holds may be mortal
+// (a deep-frozen code object's cached co_code).
+void CheckpointWalk::add_edge(uintptr_t owner, PyObject* target) {
+  if (!is_immortal(target, r_.statics_)) {
+    // An object with refcount 0 waits on a freelist, dead: some tp_traverse visit their freelists (3.12's
+    // _asyncio), but nothing holds a counted reference to it. _asyncio's freed future iterators keep the one
+    // they hold to their type (future_iter_dealloc puts them on the module's freelist without releasing it).
+    if (Py_REFCNT(target) == 0) {
+      if (std::strcmp(Py_TYPE(target)->tp_name, "_asyncio.FutureIter") == 0 &&
+          (Py_TYPE(target)->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        add_edge(owner, reinterpret_cast<PyObject*>(Py_TYPE(target)));
+      return;
     }
-    self->add_node(child);
-    return 0;
+    if (!uncounted_singleton(owner, target)) edges_.emplace_back(owner, reinterpret_cast<uintptr_t>(target));
   }
+  add_node(target);
+}
 
-  // 3.11's deep-frozen objects (the code of the frozen modules: importlib, os, site, ..., with their constant
-  // tuples) are static, at a refcount near 10^9, and point to None, True, False and Ellipsis without counting a
-  // reference to them (Tools/scripts/deepfreeze.py writes Py_None as a plain pointer). Those pointers are not
-  // references in refcount terms: recorded as references, they would exceed the singleton's refcount (an
-  // `external-negative` anomaly on False in a program that imports little). 3.12+ makes both sides immortal.
-  static bool is_deep_frozen(PyObject* op) {
+// 3.11's deep-frozen objects (the code of the frozen modules: importlib, os, site, ..., with their constant
+// tuples) are static, at a refcount near 10^9, and point to None, True, False and Ellipsis without counting a
+// reference to them (Tools/scripts/deepfreeze.py writes Py_None as a plain pointer): not references in refcount
+// terms. Those singletons lie in the interpreter's static data and so are immortal to the walk already (no edge
+// to them is recorded); this holds the rule should one of them ever be taken for a heap object. 3.12+ makes both
+// sides immortal.
+bool CheckpointWalk::uncounted_singleton(uintptr_t owner, PyObject* target) {
 #if PY_VERSION_HEX < 0x030C0000
-    return Py_REFCNT(op) >= kStaticRefcount311;
+  if (target != Py_None && target != Py_True && target != Py_False && target != Py_Ellipsis) return false;
+  return !RootTable::is_root(owner) && Py_REFCNT(reinterpret_cast<PyObject*>(owner)) >= kStaticRefcount311;
 #else
-    (void)op;
-    return false;
+  (void)owner;
+  (void)target;
+  return false;
 #endif
-  }
+}
 
-  static bool is_uncounted_singleton(PyObject* op) {
-    return op == Py_None || op == Py_True || op == Py_False || op == Py_Ellipsis;
-  }
+int CheckpointWalk::visit(PyObject* child, void* arg) {
+  auto* self = static_cast<CheckpointWalk*>(arg);
+  if (child == nullptr) return 0;
+  self->add_edge(self->owner_, child);
+  return 0;
+}
 
-  void diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t j, size_t j_end,
-                  std::vector<std::pair<uintptr_t, uintptr_t>>& next) {
-    auto& old = r_.edges_;
-    // Old references to objects freed since are gone already (dropped with the `F`).
-    while (i < i_end || j < j_end) {
-      while (i < i_end && r_.dead_.contains(old[i].second)) ++i;
-      if (i >= i_end && j >= j_end) break;
-      if (j >= j_end || (i < i_end && old[i].second < edges_[j].second)) {
-        write_ref('D', old[i].second, owner);
-        ++i;
-      } else if (i >= i_end || edges_[j].second < old[i].second) {
-        write_ref('I', edges_[j].second, owner);
-        next.push_back(edges_[j]);
-        ++j;
-      } else {
-        next.push_back(edges_[j]);
-        ++i;
-        ++j;
+PyObject* CheckpointWalk::known_object_at(uintptr_t addr, void* arg) {
+  auto* self = static_cast<CheckpointWalk*>(arg);
+  if ((addr & 7) != 0 || addr < 4096 || addr >= (uintptr_t{1} << 47) || self->r_.statics_.contains(addr)) return nullptr;
+  PyObject* op = self->known_object(addr);
+  return op != nullptr ? op : self->probe_object(addr);
+}
+
+int CheckpointWalk::claim_keys(void* keys, PyObject* owner, void* arg) {
+  auto* self = static_cast<CheckpointWalk*>(arg);
+  auto [it, inserted] =
+      self->claimed_keys_.emplace(reinterpret_cast<uintptr_t>(keys), reinterpret_cast<uintptr_t>(owner));
+  return inserted || it->second == reinterpret_cast<uintptr_t>(owner);
+}
+
+void CheckpointWalk::introduce_graph_objects() {
+  for (PyObject* op : nodes_) {
+    uint32_t id = r_.types_.id_of(Py_TYPE(op));
+    const TypeInfo& info = r_.types_.info(id);
+    auto object = reinterpret_cast<uintptr_t>(op);
+    uint32_t preheader = TypeRegistry::preheader_of(op, info);
+    Block* b = r_.blocks_.find(object - preheader);
+    if (b != nullptr && b->state == BlockState::Live && b->object() != object) {
+      r_.kill(*b);
+    }
+    if (b == nullptr) {
+      bool created = false;
+      b = r_.blocks_.insert(object - preheader, created);
+      b->size = TypeRegistry::block_size_of(op, info);
+      b->flags = kGuessed;
+      b->site = 0;
+    } else if (b->state == BlockState::Dead) {
+      b->site = 0;  // reused from a freelist at some unknown point since the last checkpoint
+    }
+    if (b->state != BlockState::Live) {
+      b->offset = preheader;
+      b->type = id;
+      b->flags |= kNew;
+      r_.write_alloc(*b);
+    }
+    b->flags |= kSeen;
+  }
+}
+
+void CheckpointWalk::write_reference_changes() {
+  std::sort(edges_.begin(), edges_.end());
+  std::sort(owners_.begin(), owners_.end());
+  auto& old = r_.edges_;
+  std::vector<std::pair<uintptr_t, uintptr_t>> next;
+  next.reserve(edges_.size() + old.size() / 8);
+  size_t i = 0, j = 0;
+  touched_.clear();
+  while (i < old.size() || j < edges_.size()) {
+    // The smaller owner of the two heads; both lists are sorted by owner then referent.
+    uintptr_t owner;
+    if (j >= edges_.size() || (i < old.size() && old[i].first < edges_[j].first)) owner = old[i].first;
+    else owner = edges_[j].first;
+    size_t i_end = i, j_end = j;
+    while (i_end < old.size() && old[i_end].first == owner) ++i_end;
+    while (j_end < edges_.size() && edges_[j_end].first == owner) ++j_end;
+    // An owner freed since lost its references with its `F`; a new object at its address starts from none.
+    bool died = r_.dead_.contains(owner);
+    if (std::binary_search(owners_.begin(), owners_.end(), owner)) {
+      diff_owner(owner, died ? i_end : i, i_end, j, j_end, next);
+    } else if (!died) {
+      for (size_t k = i; k < i_end; ++k) {
+        if (!r_.dead_.contains(old[k].second)) next.push_back(old[k]);
       }
     }
+    i = i_end;
+    j = j_end;
   }
+  old.swap(next);
+}
 
-  void write_ref(char kind, uintptr_t object, uintptr_t owner) {
-    // What the new reference is (its `L` goes out first when its text is new).
-    uint32_t label = kind == 'I' ? r_.labels_.of(reinterpret_cast<PyObject*>(owner), reinterpret_cast<PyObject*>(object)) : 0;
-    char* p = r_.writer_.reserve(kMaxFixedRecord);
-    p = put_char(p, kind);
-    p = put_char(p, ' ');
-    p = put_hex(p, object);
-    p = put_char(p, ' ');
-    p = put_hex(p, owner);
-    if (label != 0) {
-      p = put_char(p, ' ');
-      p = put_dec(p, label);
+void CheckpointWalk::diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t j, size_t j_end,
+                std::vector<std::pair<uintptr_t, uintptr_t>>& next) {
+  auto& old = r_.edges_;
+  // Old references to objects freed since are gone already (dropped with the `F`).
+  while (i < i_end || j < j_end) {
+    while (i < i_end && r_.dead_.contains(old[i].second)) ++i;
+    if (i >= i_end && j >= j_end) break;
+    if (j >= j_end || (i < i_end && old[i].second < edges_[j].second)) {
+      write_ref('D', old[i].second, owner);
+      ++i;
+    } else if (i >= i_end || edges_[j].second < old[i].second) {
+      write_ref('I', edges_[j].second, owner);
+      next.push_back(edges_[j]);
+      ++j;
+    } else {
+      next.push_back(edges_[j]);
+      ++i;
+      ++j;
     }
-    p = put_char(p, '\n');
-    r_.writer_.commit(p);
-    touched_.push_back(object);
   }
+}
 
-  Recorder& r_;
-  AddressSet visited_;
-  std::vector<PyObject*> nodes_;
-  std::vector<std::pair<uintptr_t, uintptr_t>> edges_;
-  std::vector<uintptr_t> owners_;
-  std::vector<uintptr_t> touched_;
-  uintptr_t owner_ = 0;
-  bool owner_is_deep_frozen_ = false;
-};
+void CheckpointWalk::write_ref(char kind, uintptr_t object, uintptr_t owner) {
+  bool root = RootTable::is_root(owner);
+  // What a new reference is (its `L` goes out first when its text is new): asked of the owner only for the
+  // references written, so labels cost in proportion to the `I` records, not to the heap.
+  uint32_t label = 0;
+  if (kind == 'I' && !root)
+    label = r_.labels_.of(reinterpret_cast<PyObject*>(owner), reinterpret_cast<PyObject*>(object));
+  char* p = r_.writer_.reserve(kMaxFixedRecord);
+  p = put_char(p, root ? (kind == 'I' ? 'P' : 'U') : kind);
+  p = put_char(p, ' ');
+  p = put_hex(p, object);
+  p = put_char(p, ' ');
+  p = root ? put_dec(p, RootTable::id_of_owner(owner)) : put_hex(p, owner);
+  if (label != 0) {
+    p = put_char(p, ' ');
+    p = put_dec(p, label);
+  }
+  p = put_char(p, '\n');
+  r_.writer_.commit(p);
+  touched_.push_back(object);
+}
 
-void Recorder::checkpoint(const std::string& label) {
+void CheckpointWalk::write_refcounts() {
+  for (uintptr_t object : touched_) {
+    Block* b = find_live(object);
+    if (b != nullptr) b->flags |= kTouched;
+  }
+  for (size_t i = 0; i < r_.blocks_.capacity(); ++i) {
+    Block* b = r_.blocks_.slot(i);
+    if (b->addr == 0 || b->state != BlockState::Live) continue;
+    uint64_t flags = b->flags;
+    b->flags = flags & (kGuessed | kNamed | kSized);
+    if (!(flags & kSeen) && !readable(*b)) continue;
+    int64_t rc = observed_refcount(reinterpret_cast<PyObject*>(b->object()), r_.statics_);
+    if (rc == 0) continue;  // freed while the checkpoint ran: cannot happen with the collector off
+    r_.note_object(*b, flags & kNew);
+    if (rc != b->last_refcount || (flags & (kNew | kTouched))) {
+      if (rc == kImmortal && b->last_refcount == kImmortal && !(flags & kNew)) continue;
+      r_.write_refcount(b->object(), rc);
+      b->last_refcount = rc;
+    }
+  }
+}
+
+// Memory we may read: blocks whose allocation we saw (we would have seen their free), and blocks of the core
+// types with freelists, which always come from the object allocator.
+bool CheckpointWalk::readable(const Block& b) const {
+  return !(b.flags & kGuessed) || r_.types_.info(b.type).has_freelist;
+}
+
+Block* CheckpointWalk::find_live(uintptr_t object) {
+  auto* op = reinterpret_cast<PyObject*>(object);
+  uint32_t id = r_.types_.id_of(Py_TYPE(op));
+  Block* b = r_.blocks_.find(object - TypeRegistry::preheader_of(op, r_.types_.info(id)));
+  return b != nullptr && b->state == BlockState::Live && b->object() == object ? b : nullptr;
+}
+
+void Recorder::destroy_walk() {
+  delete walk_;
+  walk_ = nullptr;
+}
+
+void Recorder::checkpoint(const std::string& label, PyObject* atexit_handler) {
   if (!active_) return;
   if (tracer_installed_ && !tracer_lost_reported_ && !ref_tracer_installed()) {
     tracer_lost_reported_ = true;
@@ -299,7 +369,10 @@ void Recorder::checkpoint(const std::string& label) {
   int gc_was_enabled = PyGC_Disable();
   refscope_float_freelist_close();  // in case a collection reopened it behind the callback's back
   nursery_flush();  // the walk looks at every Pending block in the table
-  CheckpointWalk walk(*this);
+  statics_.refresh();
+  if (walk_ == nullptr) walk_ = new CheckpointWalk(*this);
+  CheckpointWalk& walk = *walk_;
+  refscope_walk_begin();
   labels_.begin_checkpoint();
   walk.introduce_table_blocks();
   PyObject* roots = all_tracked_objects();
@@ -308,11 +381,12 @@ void Recorder::checkpoint(const std::string& label) {
     Py_XDECREF(roots);
     roots = PyList_New(0);
   }
-  walk.walk(roots);
+  walk.walk(roots, atexit_handler);
   walk.introduce_graph_objects();
   walk.write_reference_changes();
   // The list held a reference to every tracked object: let go before reading refcounts.
   Py_DECREF(roots);
+  if (!options_.explain_path.empty()) walk.explain_unexplained(options_.explain_path.c_str());
   owned_.begin_checkpoint();
   walk.write_refcounts();
   dead_.clear();

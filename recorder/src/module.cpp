@@ -166,22 +166,33 @@ PyObject* native_attach_started(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
-PyObject* native_stop(PyObject*, PyObject* args) {
-  const char* reason = "stop";
-  const char* label = nullptr;
-  if (!PyArg_ParseTuple(args, "|sz", &reason, &label)) return nullptr;
+// The functions the checkpoints are called from are METH_FASTCALL: their arguments stay in the calling frame's
+// value stack, where the walk finds them; a tuple made for them would be a reference only the C call holds.
+
+// stop(reason='stop', label=None, atexit_handler=None): `atexit_handler` is the function atexit is running when
+// the recording ends from it (atexit holds a reference to it meanwhile).
+PyObject* native_stop(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs > 3 || (nargs > 0 && !PyUnicode_Check(args[0])) ||
+      (nargs > 1 && args[1] != Py_None && !PyUnicode_Check(args[1]))) {
+    PyErr_SetString(PyExc_TypeError, "refscope_record: stop(reason: str, label: str | None, atexit_handler)");
+    return nullptr;
+  }
+  const char* reason = nargs > 0 ? PyUnicode_AsUTF8(args[0]) : "stop";
+  const char* label = nargs > 1 && args[1] != Py_None ? PyUnicode_AsUTF8(args[1]) : "";
+  if (reason == nullptr || label == nullptr) return nullptr;
+  PyObject* atexit_handler = nargs > 2 && args[2] != Py_None ? args[2] : nullptr;
   if (rr::g_recorder == nullptr) Py_RETURN_NONE;
-  std::string error = rr::g_recorder->stop(reason, label != nullptr ? label : "");
+  std::string error = rr::g_recorder->stop(reason, label, atexit_handler);
   if (error.empty()) Py_RETURN_NONE;
   return PyUnicode_FromString(error.c_str());
 }
 
-PyObject* native_checkpoint(PyObject*, PyObject* arg) {
-  if (!PyUnicode_Check(arg)) {
+PyObject* native_checkpoint(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 1 || !PyUnicode_Check(args[0])) {
     PyErr_SetString(PyExc_TypeError, "refscope_record: a marker label is a str");
     return nullptr;
   }
-  const char* label = PyUnicode_AsUTF8(arg);
+  const char* label = PyUnicode_AsUTF8(args[0]);
   if (label == nullptr) return nullptr;
   if (rr::g_recorder != nullptr) rr::g_recorder->checkpoint(label);
   Py_RETURN_NONE;
@@ -234,8 +245,11 @@ PyObject* native_after_fork_child(PyObject*, PyObject* arg) {
 PyMethodDef methods[] = {
     {"start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_start)),
      METH_VARARGS | METH_KEYWORDS, "Start recording into path."},
-    {"stop", native_stop, METH_VARARGS, "stop(reason='stop', label=None): the final checkpoint (marker label, if given), `E reason`, the trace closed; returns the writer's error message or None."},
-    {"checkpoint", native_checkpoint, METH_O, "Checkpoint, then a marker with this label."},
+    {"stop", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_stop)), METH_FASTCALL,
+     "stop(reason='stop', label=None, atexit_handler=None): the final checkpoint (marker label, if given), "
+     "`E reason`, the trace closed; returns the writer's error message or None."},
+    {"checkpoint", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_checkpoint)), METH_FASTCALL,
+     "checkpoint(label): a checkpoint, then a marker with this label."},
     {"gc_callback", native_gc_callback, METH_VARARGS, "For gc.callbacks."},
     {"is_active", native_is_active, METH_NOARGS, "True while recording."},
     {"attach", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(native_attach)),
@@ -245,9 +259,13 @@ PyMethodDef methods[] = {
     {nullptr, nullptr, 0, nullptr},
 };
 
-PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_native", "refscope's CPython recorder (C++).", -1, methods,
-                          nullptr, nullptr, nullptr, nullptr};
+// Multi-phase initialization: a single-phase module's PyModuleDef would keep a copy of its dict (m_copy) for
+// the whole run, an object of the recorder's that only a C static variable holds.
+PyModuleDef_Slot slots[] = {{0, nullptr}};
+
+PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_native", "refscope's CPython recorder (C++).", 0, methods,
+                          slots, nullptr, nullptr, nullptr};
 
 }  // namespace
 
-PyMODINIT_FUNC PyInit__native() { return PyModule_Create(&module_def); }
+PyMODINIT_FUNC PyInit__native() { return PyModuleDef_Init(&module_def); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <chrono>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "container_freelists.h"
@@ -22,13 +23,18 @@ void writer_stopped(void* ctx) { static_cast<Recorder*>(ctx)->stop_from_writer()
 
 }  // namespace
 
-Recorder::Recorder() : types_(writer_), stacks_(writer_) {}
+Recorder::Recorder() : types_(writer_), stacks_(writer_), roots_(writer_) {}
 
-Recorder::~Recorder() { stop(); }
+Recorder::~Recorder() {
+  stop();
+  destroy_walk();
+}
 
 bool Recorder::start(const Options& options, std::string& error) {
   options_ = options;
   control_fd_ = options.control_fd;
+  if (const char* explain = std::getenv("REFSCOPE_RECORD_EXPLAIN"); explain != nullptr && *explain != '\0')
+    options_.explain_path = explain;
   if (!writer_.open(options.path, options.zstd_level, options.max_bytes, error)) return false;
   writer_.set_on_stop(writer_stopped, this);
   writer_stop_reported_ = false;
@@ -57,11 +63,11 @@ bool Recorder::start(const Options& options, std::string& error) {
   return true;
 }
 
-std::string Recorder::stop(const std::string& reason, const std::string& label) {
+std::string Recorder::stop(const std::string& reason, const std::string& label, PyObject* atexit_handler) {
   if (!writer_.is_open() || stopping_) return {};
   stopping_ = true;
   stop_service();
-  if (!label.empty()) checkpoint(label);
+  if (!label.empty()) checkpoint(label, atexit_handler);
   active_ = false;
   if (tracer_installed_) uninstall_ref_tracer();
   tracer_installed_ = false;
@@ -245,6 +251,7 @@ void Recorder::after_fork_child(const std::string* new_path) {
   dead_.clear();
   types_.reset_written();
   stacks_.reset_written();
+  roots_.reset();
   write_header();
   active_ = true;
   start_service();

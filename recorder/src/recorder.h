@@ -25,11 +25,15 @@
 #include "block_table.h"
 #include "owned_size.h"
 #include "reference_labels.h"
+#include "root_table.h"
+#include "static_memory.h"
 #include "stack_table.h"
 #include "trace_writer.h"
 #include "type_registry.h"
 
 namespace refscope::recorder {
+
+class CheckpointWalk;
 
 struct Options {
   std::string path;
@@ -44,6 +48,7 @@ struct Options {
   int control_fd = -1;        // refscope attach's control socket (service.cpp), owned by the recording
   std::string argv;           // for `@ argv`
   std::string paths;          // for `@ path KIND DIR`: lines of "KIND DIR" (project root, cwd, stdlib, site dirs)
+  std::string explain_path;   // REFSCOPE_RECORD_EXPLAIN: where explain.cpp writes, "" for nowhere
 };
 
 class Recorder {
@@ -54,13 +59,14 @@ class Recorder {
   bool start(const Options& options, std::string& error);
   // Ends the recording: stops the service thread, writes the final checkpoint (marker `label`, unless empty),
   // uninstalls what it can, ends the trace with `E reason` and closes it. Returns the writer's error, if any.
-  std::string stop(const std::string& reason = "stop", const std::string& label = "");
+  std::string stop(const std::string& reason = "stop", const std::string& label = "", PyObject* atexit_handler = nullptr);
   bool active() const { return active_; }
   // Still in the allocator chain after stop(): another tool wrapped our hooks, so they stay, passing calls through.
   bool hooks_installed() const { return hooks_installed_; }
 
   // A checkpoint: objects, references and refcounts as they are now, then `M label`. Needs the GIL.
-  void checkpoint(const std::string& label);
+  // `atexit_handler`: the function atexit is running, when the checkpoint is taken from it.
+  void checkpoint(const std::string& label, PyObject* atexit_handler = nullptr);
   void gc_started(long generation);
   void gc_finished(long collected, long uncollectable);
 
@@ -158,6 +164,8 @@ class Recorder {
   BlockTable blocks_;
   TypeRegistry types_;
   StackTable stacks_;
+  RootTable roots_;
+  StaticMemory statics_;
   AddressSet dead_;  // objects given an `F` since the last checkpoint
   // Most objects are freed soon after they are allocated: their Pending blocks wait here rather than in blocks_,
   // so that the free finds them at one known slot and nothing has to be erased from the table. A block is in
@@ -172,6 +180,10 @@ class Recorder {
   ReferenceLabels labels_{writer_};
   static constexpr uint64_t kUnmeasured = uint64_t{1} << 63;
   std::unordered_map<uintptr_t, uint64_t> sizes_;
+
+  // The checkpoint's walk, kept from one checkpoint to the next so that its tables keep their size.
+  CheckpointWalk* walk_ = nullptr;
+  void destroy_walk();
 
   // The references of the last checkpoint, (owner, referent) sorted, one entry per reference.
   std::vector<std::pair<uintptr_t, uintptr_t>> edges_;

@@ -10,16 +10,15 @@
 
 namespace refscope::recorder {
 
-namespace {
-
-size_t hash_ptr(uintptr_t p) { return static_cast<size_t>((p >> 3) * 0x9E3779B97F4A7C15ull >> 20); }
-
-// Reads n bytes at `address` of our own memory without faulting if it is not mapped.
 bool safe_read(void* out, uintptr_t address, size_t n) {
   struct iovec local {out, n};
   struct iovec remote {reinterpret_cast<void*>(address), n};
   return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
 }
+
+namespace {
+
+size_t hash_ptr(uintptr_t p) { return static_cast<size_t>((p >> 3) * 0x9E3779B97F4A7C15ull >> 20); }
 
 bool plausible_pointer(uintptr_t p) { return p >= 4096 && p < (uintptr_t{1} << 47) && (p & 7) == 0; }
 
@@ -181,8 +180,12 @@ uint32_t TypeRegistry::add(PyTypeObject* type) {
   info.is_code = type == &PyCode_Type;
   info.min_size = info.is_str ? static_cast<uint32_t>(sizeof(PyASCIIObject) + 1) : info.basicsize;
   info.is_metatype = (type->tp_flags & Py_TPFLAGS_TYPE_SUBCLASS) != 0;
+  // The types CPython keeps freelists of (dealloc_hooks.cpp wraps the same ones): their objects always come from
+  // the object allocator, so a block of one is readable as long as the table holds it.
   info.has_freelist = type == &PyFloat_Type || type == &PyTuple_Type || type == &PyList_Type ||
-                      type == &PyDict_Type;
+                      type == &PyDict_Type || type == &PySlice_Type || type == &PyContext_Type ||
+                      type == &_PyAsyncGenASend_Type ||
+                      type == reinterpret_cast<PyTypeObject*>(PyExc_MemoryError);
   if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) {
     auto* heap = reinterpret_cast<PyHeapTypeObject*>(type);
     PyObject* module = module_name_of(type);

@@ -16,6 +16,9 @@
 
 namespace refscope::recorder {
 
+// Reads n bytes at `address` of our own memory without faulting if it is not mapped.
+bool safe_read(void* out, uintptr_t address, size_t n);
+
 struct TypeInfo {
   uintptr_t ptr = 0;
   uint32_t preheader = 0;  // bytes before the object in its block: GC header, managed dict/weakref pointers

@@ -172,7 +172,7 @@ def stop(label="stop", *, collect=False):
     _stop(label, "stop", collect)
 
 
-def _stop(label, reason, collect=False):
+def _stop(label, reason, collect=False, atexit_handler=None):
     if _state["path"] is None and not _native.is_active():
         return
     if collect and label is not None and _native.is_active():
@@ -180,8 +180,9 @@ def _stop(label, reason, collect=False):
     while _native.gc_callback in gc.callbacks:
         gc.callbacks.remove(_native.gc_callback)
     # The final checkpoint (marker `label`) is written by stop() once no periodic one can follow it; then `E
-    # reason`. It says on stderr why, if the trace was cut or a write failed.
-    _native.stop(reason, label)
+    # reason`. It says on stderr why, if the trace was cut or a write failed. `atexit_handler`: the function atexit
+    # is running, when it runs this (atexit holds it meanwhile: a named root).
+    _native.stop(reason, label, atexit_handler)
     _state["path"] = None
 
 
@@ -208,12 +209,12 @@ def _at_exit():
     # The interpreter's finalization collects garbage next (when the collector is enabled): the last checkpoint
     # sees the heap as it will.
     if _state["path"] is not None:
-        _stop("exit", "exit", collect=gc.isenabled())
+        _stop("exit", "exit", gc.isenabled(), _at_exit)
 
 
 def _at_exit_attached():
     if _state["path"] is not None:
-        _stop("exit", "exit", collect=gc.isenabled())
+        _stop("exit", "exit", gc.isenabled(), _at_exit_attached)
 
 
 def _after_fork_child():
