@@ -427,12 +427,30 @@ void CheckpointWalk::arena_lists_on_c_stacks(std::vector<PyObject*>& out) {
     auto it = std::upper_bound(readable.begin(), readable.end(), std::make_pair(p, ~uintptr_t{0}));
     return it != readable.begin() && std::prev(it)->second >= n && p <= std::prev(it)->second - n;
   };
+  // An arena's blocks (pyarena.c, 3.11 to 3.13: ab_size, ab_offset, ab_next, ab_mem, then the memory): the
+  // first is DEFAULT_BLOCK_SIZE (8192) bytes, each one's ab_mem points right past its header, its offset is
+  // within its size, and following ab_next from the first reaches the current one. Any word on a stack can
+  // point at three words whose third is a list (a call's argument vector): only a real arena passes this.
+  auto arena_blocks = [&](uintptr_t head, uintptr_t cur) {
+    constexpr uintptr_t kHeader = 4 * sizeof(uintptr_t);
+    uintptr_t b = head;
+    for (int n = 0; n < 100000; ++n) {
+      if ((b & 7) != 0 || b < 4096 || b >= (uintptr_t{1} << 47) || !is_readable(b, kHeader)) return false;
+      const auto* block = reinterpret_cast<const uintptr_t*>(b);
+      if (block[3] != b + kHeader || block[1] > block[0] || (n == 0 && block[0] != 8192) || block[0] < 8192 ||
+          block[0] > (uintptr_t{1} << 40))
+        return false;
+      if (b == cur) return true;
+      b = block[2];
+    }
+    return false;
+  };
   auto scan = [&](uintptr_t from, uintptr_t to) {
     for (uintptr_t a = from & ~uintptr_t{7}; a + 8 <= to; a += 8) {
       uintptr_t w = *reinterpret_cast<const uintptr_t*>(a);
       if ((w & 15) != 0 || w < 4096 || w >= (uintptr_t{1} << 47) || !is_readable(w, 24)) continue;
       const auto* arena = reinterpret_cast<const uintptr_t*>(w);
-      if (!visited_.contains(arena[2]) || arena[0] == 0 || arena[1] == 0) continue;
+      if (!visited_.contains(arena[2]) || !arena_blocks(arena[0], arena[1])) continue;
       auto* list = reinterpret_cast<PyObject*>(arena[2]);
       if (!PyList_CheckExact(list) || program_refcount(list) != 1 || known_object(arena[2]) == nullptr) continue;
       if (std::find(out.begin(), out.end(), list) == out.end() && references_found(list) == 0) out.push_back(list);
