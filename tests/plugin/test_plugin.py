@@ -46,7 +46,7 @@ def test_ordinary_tests_pass_and_leaks_fail_at_their_line(python, run_pytest, in
         assert "+1 +1 +1" in failure  # one object a run, in each of the three measured runs
     # The retained one shows what holds it: a path from an older root, ending at the leaked dict.
     registry = result.failures["test_registry_grows_every_call"]
-    assert re.search(r"What holds them.*\n.*:\n       \S+ 0x\S+( \(.*\))?\n(    -> \S+ 0x\S+( \(.*\))?\n)*"
+    assert re.search(r"What holds them.*\n.*:\n       (\S+ 0x\S+( \(.*\))?|\[held by [^\]\n]+\])\n(    -> \S+ 0x\S+( \(.*\))?\n)*"
                      r"    -> builtins\.dict 0x[0-9a-f]+@\d+\n",
                      registry), registry
     assert "2 failed, %d passed" % len(ORDINARY) in result.output, result.output
