@@ -107,7 +107,7 @@ void refscope_interpreter_roots(refscope_root_ref ref, void* ctx) {
   ROOT(GC, interp->gc.callbacks);
 #if PY_VERSION_HEX >= 0x030C0000
   ROOT(CACHED_OBJECTS, interp->cached_objects.str_replace_inf);
-  ROOT(CACHED_OBJECTS, interp->cached_objects.objreduce);
+  /* (cached_objects.objreduce is object.__reduce__ as object's dict holds it, borrowed: no reference.) */
   ROOT(CACHED_OBJECTS, interp->cached_objects.type_slots_pname);
   ROOT(CACHED_OBJECTS, interp->cached_objects.generic_type);
   ROOT(CACHED_OBJECTS, interp->cached_objects.typevar_type);
