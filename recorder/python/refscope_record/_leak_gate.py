@@ -254,7 +254,7 @@ def describe_failure(verdict, rootdir, binary="refscope"):
 
 
 _KIND_MEANING = {
-    "unowned": "held by a reference no traced object owns (a forgotten decref in C, or a C static)",
+    "unowned": "held by a reference no traced object owns and no named root accounts for (a forgotten decref in C)",
     "indirect": "reachable only through other leaks",
     "cyclic": "on a reference cycle that nothing outside it reaches, which the collector did not free",
 }
