@@ -389,6 +389,7 @@ void Recorder::checkpoint(const std::string& label, PyObject* atexit_handler) {
   if (!options_.explain_path.empty()) walk.explain_unexplained(options_.explain_path.c_str());
   owned_.begin_checkpoint();
   walk.write_refcounts();
+  owned_.end_checkpoint();
   dead_.clear();
   write_marker(label);
   writer_.flush(true);

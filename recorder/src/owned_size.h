@@ -21,6 +21,8 @@ class OwnedSizes {
  public:
   // Forgets what it resolved for each type: a checkpoint starts (types may have died, classes changed).
   void begin_checkpoint();
+  // The checkpoint is over: lets go of the key it looked `__sizeof__` up with.
+  void end_checkpoint();
   // The figure for a live object of type id `type` (TypeRegistry's) that starts `preheader` bytes into a block of
   // `block_bytes`. `measured` says whether it counts all the object owns.
   uint64_t size_of(PyObject* op, uint32_t type, uint32_t preheader, uint64_t block_bytes, bool& measured);
@@ -37,7 +39,11 @@ class OwnedSizes {
   const Resolved& resolve(PyTypeObject* type, uint32_t id);
   bool ready();
 
-  PyObject* name_ = nullptr;  // "__sizeof__", interned (CPython's own identifier: immortal or static)
+  // "__sizeof__", made for one checkpoint and released at its end: not interned (on 3.11 it is no identifier of
+  // CPython's own, and an interned copy or one kept from checkpoint to checkpoint would be a reference that no
+  // object of the program accounts for: `unowned` in every trace).
+  PyObject* name_ = nullptr;
+  bool own_block_known_ = false;
   // The C functions whose answer is the object's own block: no call needed.
   std::vector<PyCFunction> own_block_functions_;
   std::vector<Resolved> resolved_;  // by type id, for the current checkpoint
