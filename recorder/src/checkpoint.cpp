@@ -44,13 +44,17 @@ int64_t observed_refcount(PyObject* op, const StaticMemory& statics) {
 
 // gc.get_objects(), looked up each time in sys.modules (a reference kept to it would show in its refcount) and
 // without the import machinery, which could run Python code and so let another thread run in mid-checkpoint.
+// Read from the module's dict, not as an attribute: an attribute lookup would leave the name it made in CPython's
+// type method cache, a str that the recorder made, unseen, and that the next checkpoint finds held there.
 PyObject* all_tracked_objects() {
   PyObject* modules = PyImport_GetModuleDict();
   PyObject* gc = modules != nullptr && PyDict_Check(modules) ? PyDict_GetItemString(modules, "gc") : nullptr;
   if (gc == nullptr || !PyModule_Check(gc)) return nullptr;
-  PyObject* get_objects = PyObject_GetAttrString(gc, "get_objects");
-  if (get_objects == nullptr) return nullptr;
-  PyObject* roots = PyCFunction_Check(get_objects) ? PyObject_CallNoArgs(get_objects) : nullptr;
+  PyObject* dict = PyModule_GetDict(gc);
+  PyObject* get_objects = dict != nullptr ? PyDict_GetItemString(dict, "get_objects") : nullptr;  // borrowed
+  if (get_objects == nullptr || !PyCFunction_Check(get_objects)) return nullptr;
+  Py_INCREF(get_objects);
+  PyObject* roots = PyObject_CallNoArgs(get_objects);
   Py_DECREF(get_objects);
   return roots;
 }
