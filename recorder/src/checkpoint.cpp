@@ -116,12 +116,47 @@ void CheckpointWalk::walk(PyObject* roots, PyObject* atexit_handler) {
   walk_named_roots();
   size_t done = walk_nodes(0);
   // C static variables point at objects too: what they reach is walked in turn.
+  size_t static_begin = edges_.size();
   scan_static_data();
+  size_t static_end = edges_.size();
   done = walk_nodes(done);
   // Then C code's local variables, checked against all the references found so far.
   walk_c_holders(atexit_handler, done);
+  drop_uncounted_static_edges(static_begin, static_end);
   // Every root ever defined is diffed, so that one that holds nothing now (a frame that returned) lets go.
   r_.roots_.all_owners(owners_);
+}
+
+// A static slot that points at an object is taken for a reference, unless it is a known borrowed pointer
+// (borrowed_static_target). One that points without holding a reference and that no list names (a cache of a
+// borrowed pointer, set for a while) would give the object more references than its count: an
+// `external-negative` anomaly in the trace. So the references found for each object that static slots point at
+// are checked against its count, and the static slots' references it cannot have (edges_[begin, end)) go.
+void CheckpointWalk::drop_uncounted_static_edges(size_t begin, size_t end) {
+  if (begin == end) return;
+  std::unordered_map<uintptr_t, long> excess;  // target -> references found, then found less its count
+  for (size_t k = begin; k < end; ++k) excess.emplace(edges_[k].second, 0);
+  for (const auto& e : edges_) {
+    auto it = excess.find(e.second);
+    if (it != excess.end()) ++it->second;
+  }
+  bool any = false;
+  for (auto& [addr, n] : excess) {
+    n -= program_refcount(reinterpret_cast<PyObject*>(addr));
+    any |= n > 0;
+  }
+  if (!any) return;
+  constexpr uintptr_t kDropped = 0;
+  for (size_t k = end; k-- > begin;) {
+    auto it = excess.find(edges_[k].second);
+    if (it->second <= 0) continue;
+    --it->second;
+    edges_[k].first = kDropped;
+  }
+  edges_.erase(std::remove_if(edges_.begin() + static_cast<std::ptrdiff_t>(begin),
+                              edges_.begin() + static_cast<std::ptrdiff_t>(end),
+                              [](const auto& e) { return e.first == kDropped; }),
+               edges_.begin() + static_cast<std::ptrdiff_t>(end));
 }
 
 // Walks nodes_ from `from` on (the list grows as the walk finds objects); returns where it ended.

@@ -89,6 +89,7 @@ class CheckpointWalk {
 
   // --- Static data and module states (static_data_scan.cpp) ---------------------------------------------------
   void scan_static_data();
+  void drop_uncounted_static_edges(size_t begin, size_t end);
   uintptr_t static_object_end(uintptr_t a, uintptr_t refcount, uintptr_t limit);
   static bool borrowed_static_target(PyObject* target, int seen, const std::string& image);
   static bool holds_python_objects(const std::string& image);
