@@ -102,6 +102,8 @@ void CheckpointWalk::walk(PyObject* roots, PyObject* atexit_handler) {
   edges_.clear();
   owners_.clear();
   claimed_keys_.clear();
+  frame_slots_.clear();
+  doubtful_.clear();
   static_types_.clear();
   module_traversed_.clear();
   Py_ssize_t n = PyList_GET_SIZE(roots);
@@ -122,20 +124,23 @@ void CheckpointWalk::walk(PyObject* roots, PyObject* atexit_handler) {
   done = walk_nodes(done);
   // Then C code's local variables, checked against all the references found so far.
   walk_c_holders(atexit_handler, done);
-  drop_uncounted_static_edges(static_begin, static_end);
+  for (size_t k = static_begin; k < static_end; ++k) doubtful_.push_back(k);
+  drop_uncounted_edges();
   // Every root ever defined is diffed, so that one that holds nothing now (a frame that returned) lets go.
   r_.roots_.all_owners(owners_);
 }
 
-// A static slot that points at an object is taken for a reference, unless it is a known borrowed pointer
-// (borrowed_static_target). One that points without holding a reference and that no list names (a cache of a
-// borrowed pointer, set for a while) would give the object more references than its count: an
-// `external-negative` anomaly in the trace. So the references found for each object that static slots point at
-// are checked against its count, and the static slots' references it cannot have (edges_[begin, end)) go.
-void CheckpointWalk::drop_uncounted_static_edges(size_t begin, size_t end) {
-  if (begin == end) return;
+// Two kinds of reference the walk takes on the evidence of a pointer alone: a C static variable that points at an
+// object (unless a known borrowed pointer, borrowed_static_target), and a frame's value-stack slot, whose depth
+// the bytecode gives only as an estimate where the thread was stopped between instructions (a periodic
+// checkpoint). One that holds no reference (a cache of a borrowed pointer set for a while; a stale slot just above
+// the stack's top) would give the object more references than its count: an `external-negative` anomaly. So
+// the references found for each object such an edge (doubtful_, indexes into edges_) points at are checked
+// against its count, and the doubtful edges it cannot have go.
+void CheckpointWalk::drop_uncounted_edges() {
+  if (doubtful_.empty()) return;
   std::unordered_map<uintptr_t, long> excess;  // target -> references found, then found less its count
-  for (size_t k = begin; k < end; ++k) excess.emplace(edges_[k].second, 0);
+  for (size_t k : doubtful_) excess.emplace(edges_[k].second, 0);
   for (const auto& e : edges_) {
     auto it = excess.find(e.second);
     if (it != excess.end()) ++it->second;
@@ -147,16 +152,14 @@ void CheckpointWalk::drop_uncounted_static_edges(size_t begin, size_t end) {
   }
   if (!any) return;
   constexpr uintptr_t kDropped = 0;
-  for (size_t k = end; k-- > begin;) {
+  for (size_t k : doubtful_) {
     auto it = excess.find(edges_[k].second);
     if (it->second <= 0) continue;
     --it->second;
     edges_[k].first = kDropped;
   }
-  edges_.erase(std::remove_if(edges_.begin() + static_cast<std::ptrdiff_t>(begin),
-                              edges_.begin() + static_cast<std::ptrdiff_t>(end),
-                              [](const auto& e) { return e.first == kDropped; }),
-               edges_.begin() + static_cast<std::ptrdiff_t>(end));
+  edges_.erase(std::remove_if(edges_.begin(), edges_.end(), [](const auto& e) { return e.first == kDropped; }),
+               edges_.end());
 }
 
 // Walks nodes_ from `from` on (the list grows as the walk finds objects); returns where it ended.
@@ -334,9 +337,12 @@ void CheckpointWalk::write_ref(char kind, uintptr_t object, uintptr_t owner) {
   bool root = RootTable::is_root(owner);
   // What a new reference is (its `L` goes out first when its text is new): asked of the owner only for the
   // references written, so labels cost in proportion to the `I` records, not to the heap.
+  // A frame's references (a named root's, or a running generator's) are labelled from what the walk saw.
   uint32_t label = 0;
-  if (kind == 'I' && !root)
-    label = r_.labels_.of(reinterpret_cast<PyObject*>(owner), reinterpret_cast<PyObject*>(object));
+  if (kind == 'I') {
+    if (!root) label = r_.labels_.of(reinterpret_cast<PyObject*>(owner), reinterpret_cast<PyObject*>(object));
+    if (label == 0) label = walk_label(owner, object);
+  }
   char* p = r_.writer_.reserve(kMaxFixedRecord);
   p = put_char(p, root ? (kind == 'I' ? 'P' : 'U') : kind);
   p = put_char(p, ' ');

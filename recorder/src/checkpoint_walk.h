@@ -70,7 +70,9 @@ class CheckpointWalk {
   int thread_slot(unsigned long thread);
   static void thread_ref(void* ctx, unsigned long thread, PyObject* obj);
   static void frame_ref(void* ctx, unsigned long thread, int depth, PyObject* code, int lasti, PyObject* owner,
-                        PyObject* obj, int exact_only);
+                        PyObject* obj, int slot, int exact_only);
+  void note_frame_label(uintptr_t owner, PyObject* obj, PyObject* code, int slot);
+  uint32_t walk_label(uintptr_t owner, uintptr_t object);
   void walk_static_types();
   static int static_ref(PyObject* obj, void* arg);
   static void entry_ref(void* ctx, unsigned long thread, PyObject* code, PyObject* function, PyObject* first,
@@ -89,7 +91,7 @@ class CheckpointWalk {
 
   // --- Static data and module states (static_data_scan.cpp) ---------------------------------------------------
   void scan_static_data();
-  void drop_uncounted_static_edges(size_t begin, size_t end);
+  void drop_uncounted_edges();
   uintptr_t static_object_end(uintptr_t a, uintptr_t refcount, uintptr_t limit);
   static bool borrowed_static_target(PyObject* target, int seen, const std::string& image);
   static bool holds_python_objects(const std::string& image);
@@ -108,6 +110,19 @@ class CheckpointWalk {
   std::vector<uintptr_t> touched_;
   uintptr_t owner_ = 0;
   std::unordered_map<uintptr_t, uintptr_t> claimed_keys_;  // shared keys table -> the owner of its references
+  // What a frame's reference is, for the label of its `P` (or of its generator's `I`): (owner, referent) -> the
+  // code object and the frame's slot (heap_roots.cpp). The first the walk meets wins, as a list's first index.
+  struct FrameSlot {
+    PyObject* code;
+    int slot;
+  };
+  struct PairHash {
+    size_t operator()(const std::pair<uintptr_t, uintptr_t>& p) const {
+      return std::hash<uintptr_t>()(p.first * 0x9E3779B97F4A7C15ull ^ p.second);
+    }
+  };
+  std::unordered_map<std::pair<uintptr_t, uintptr_t>, FrameSlot, PairHash> frame_slots_;
+  std::vector<size_t> doubtful_;  // edges_ taken on a pointer's evidence alone (drop_uncounted_edges)
   uintptr_t interp_owners_[REFSCOPE_ROOT_COUNT] = {};
   // Threads' roots are keyed by a slot, not by the thread: a program that starts thread after thread reuses the
   // slots of those that ended, so the roots stay as many as the threads alive at once. Slot 0 is the main

@@ -82,7 +82,7 @@ void CheckpointWalk::thread_ref(void* ctx, unsigned long thread, PyObject* obj) 
 }
 
 void CheckpointWalk::frame_ref(void* ctx, unsigned long thread, int depth, PyObject* code, int lasti, PyObject* owner,
-                               PyObject* obj, int exact_only) {
+                               PyObject* obj, int slot, int exact_only) {
   auto* self = static_cast<CheckpointWalk*>(ctx);
   // A value-stack slot whose depth the bytecode gave: checked as a probe is before it is followed, so that a
   // wrong depth can cost a missed reference but never a read of freed memory.
@@ -91,7 +91,11 @@ void CheckpointWalk::frame_ref(void* ctx, unsigned long thread, int depth, PyObj
   if (owner != nullptr) {
     // A running generator's frame: its locals and stack, held by the generator.
     self->add_node(owner);
+    size_t before = self->edges_.size();
     self->add_edge(reinterpret_cast<uintptr_t>(owner), obj);
+    if (slot >= reinterpret_cast<PyCodeObject*>(code)->co_nlocalsplus && self->edges_.size() > before)
+      self->doubtful_.push_back(before);
+    self->note_frame_label(reinterpret_cast<uintptr_t>(owner), obj, code, slot);
     return;
   }
   if (obj == nullptr) {
@@ -106,7 +110,40 @@ void CheckpointWalk::frame_ref(void* ctx, unsigned long thread, int depth, PyObj
                               name);
     return;
   }
+  size_t before = self->edges_.size();
   self->root_ref(self->thread_owner_, obj);
+  // A value-stack slot (past the local variables and cells): its depth may be an estimate.
+  if (slot >= reinterpret_cast<PyCodeObject*>(code)->co_nlocalsplus && self->edges_.size() > before)
+    self->doubtful_.push_back(before);
+  self->note_frame_label(self->thread_owner_, obj, code, slot);
+}
+
+void CheckpointWalk::note_frame_label(uintptr_t owner, PyObject* obj, PyObject* code, int slot) {
+  frame_slots_.try_emplace({owner, reinterpret_cast<uintptr_t>(obj)}, FrameSlot{code, slot});
+}
+
+// The label of a reference a frame holds, as the text of its `L`: ".f_locals['buf']" for a local variable or
+// a cell (by the name the code gives its slot), "(value stack)", ".f_code", "(function)", ".f_locals" (the
+// locals dict of a class body or of exec), "(frame object)". Built only for the references a checkpoint writes
+// as new; 0 when the reference is no frame's.
+uint32_t CheckpointWalk::walk_label(uintptr_t owner, uintptr_t object) {
+  if (frame_slots_.empty()) return 0;
+  auto it = frame_slots_.find({owner, object});
+  if (it == frame_slots_.end()) return 0;
+  int slot = it->second.slot;
+  switch (slot) {
+    case REFSCOPE_FRAME_CODE: return r_.labels_.fixed(".f_code");
+    case REFSCOPE_FRAME_FUNCTION: return r_.labels_.fixed("(function)");
+    case REFSCOPE_FRAME_LOCALS: return r_.labels_.fixed(".f_locals");
+    case REFSCOPE_FRAME_OBJECT: return r_.labels_.fixed("(frame object)");
+    default: break;
+  }
+  auto* co = reinterpret_cast<PyCodeObject*>(it->second.code);
+  PyObject* names = co->co_localsplusnames;
+  if (slot >= 0 && slot < co->co_nlocalsplus && names != nullptr && PyTuple_Check(names) &&
+      slot < PyTuple_GET_SIZE(names))
+    return r_.labels_.key(".f_locals", PyTuple_GET_ITEM(names, slot));
+  return r_.labels_.fixed("(value stack)");
 }
 
 // Static types are no objects of the heap: each holds its dict, bases, MRO and subclass table as a named root.

@@ -266,14 +266,14 @@ static void walk_frames(PyThreadState* tstate, unsigned long thread, refscope_fr
       PyObject* gen = (PyObject*)((char*)f - offsetof(PyGenObject, gi_iframe));
       for (int k = 0; k < extent; ++k)
         if (f->localsplus[k] != NULL)
-          ref(ctx, thread, -1, code, lasti, gen, f->localsplus[k], k >= extent - conditional);
+          ref(ctx, thread, -1, code, lasti, gen, f->localsplus[k], k, k >= extent - conditional);
       continue;
     }
     if (f->owner != FRAME_OWNED_BY_THREAD) continue;
-    ref(ctx, thread, depth, code, lasti, NULL, NULL, 0);
-    ref(ctx, thread, depth, code, lasti, NULL, code, 0);
+    ref(ctx, thread, depth, code, lasti, NULL, NULL, REFSCOPE_FRAME_CODE, 0);
+    ref(ctx, thread, depth, code, lasti, NULL, code, REFSCOPE_FRAME_CODE, 0);
     PyObject* func = frame_function(f);
-    if (func != NULL) ref(ctx, thread, depth, code, lasti, NULL, func, 0);
+    if (func != NULL) ref(ctx, thread, depth, code, lasti, NULL, func, REFSCOPE_FRAME_FUNCTION, 0);
     if (func != NULL && entered_from_c(f)) {
       PyObject* first = ((PyCodeObject*)code)->co_nlocalsplus > 0 ? f->localsplus[0] : NULL;
       PyObject* exec_locals = NULL;
@@ -284,11 +284,12 @@ static void walk_frames(PyThreadState* tstate, unsigned long thread, refscope_fr
 #endif
       entry(ctx, thread, code, func, first, exec_locals);
     }
-    if (f->f_locals != NULL) ref(ctx, thread, depth, code, lasti, NULL, f->f_locals, 0);
-    if (f->frame_obj != NULL) ref(ctx, thread, depth, code, lasti, NULL, (PyObject*)f->frame_obj, 0);
+    if (f->f_locals != NULL) ref(ctx, thread, depth, code, lasti, NULL, f->f_locals, REFSCOPE_FRAME_LOCALS, 0);
+    if (f->frame_obj != NULL)
+      ref(ctx, thread, depth, code, lasti, NULL, (PyObject*)f->frame_obj, REFSCOPE_FRAME_OBJECT, 0);
     for (int k = 0; k < extent; ++k)
       if (f->localsplus[k] != NULL)
-        ref(ctx, thread, depth, code, lasti, NULL, f->localsplus[k], k >= extent - conditional);
+        ref(ctx, thread, depth, code, lasti, NULL, f->localsplus[k], k, k >= extent - conditional);
     /* A call with ** arguments (CALL_FUNCTION_EX with a dict) that C code passed on to the frame it called:
        _PyStack_UnpackDict holds a tuple of the keywords and a reference to every argument while that runs. */
     if (conditional == 2 && i > 0 && entered_from_c(frames[i - 1]) && extent - 2 >= ((PyCodeObject*)code)->co_nlocalsplus)

@@ -72,10 +72,12 @@ void refscope_runtime_range(uintptr_t* begin, uintptr_t* end);
    the interpreter's main thread, the thread state's own id (1, 2, ... in order of creation) for the others. For
    each, `state(ctx, thread, obj)` for each reference its state holds (its dict, its current exception, its
    context...), then for each frame on its stack, outermost first:
-     - a frame the thread owns: `frame(ctx, thread, depth, code, lasti, NULL, obj, exact_only)` for each reference
-       it holds (its function, code, locals dict, frame object, local variables, cells and value stack); `obj` is
-       NULL once, first, so that a frame that holds nothing is still seen; `exact_only`: a value-stack slot that
-       holds a reference only if its value is an exact tuple or dict (refscope_stack_depth);
+     - a frame the thread owns: `frame(ctx, thread, depth, code, lasti, NULL, obj, slot, exact_only)` for each
+       reference it holds (its function, code, locals dict, frame object, local variables, cells and value stack);
+       `obj` is NULL once, first, so that a frame that holds nothing is still seen; `slot`: where the frame holds
+       it, an index into its localsplus (local variables and cells first, co_nlocalsplus of them, then the value
+       stack) or one of the REFSCOPE_FRAME_* below; `exact_only`: a value-stack slot that holds a reference only
+       if its value is an exact tuple or dict (refscope_stack_depth);
      - a running generator's or coroutine's frame: the same with `owner` the generator, for the local variables
        and value stack that its tp_traverse cannot see while it runs.
    Frames of C code (3.12+ shims) are skipped; `depth` counts the thread-owned frames from the outermost (0).
@@ -85,8 +87,14 @@ void refscope_runtime_range(uintptr_t* begin, uintptr_t* end);
    thread running the checkpoint is in the middle of a call to it (mark(), stop(), or none at all: the recorder's
    own thread); the others wait for the GIL, in a call to C code that let it go or at the eval breaker. */
 typedef void (*refscope_thread_ref)(void* ctx, unsigned long thread, PyObject* obj);
+enum {
+  REFSCOPE_FRAME_CODE = -1,
+  REFSCOPE_FRAME_FUNCTION = -2,
+  REFSCOPE_FRAME_LOCALS = -3,
+  REFSCOPE_FRAME_OBJECT = -4,
+};
 typedef void (*refscope_frame_ref)(void* ctx, unsigned long thread, int depth, PyObject* code, int lasti,
-                                   PyObject* owner, PyObject* obj, int exact_only);
+                                   PyObject* owner, PyObject* obj, int slot, int exact_only);
 typedef void (*refscope_entry_ref)(void* ctx, unsigned long thread, PyObject* code, PyObject* function,
                                    PyObject* first, PyObject* exec_locals);
 /* `kwcall(ctx, thread, args, kwargs)` for each frame in a call with ** arguments (CALL_FUNCTION_EX with a dict)

@@ -83,11 +83,10 @@ static void members(refscope_label_sink sink, void* ctx, PyObject* op) {
   }
 }
 
-static void frame_labels(refscope_label_sink sink, void* ctx, PyFrameObject* f) {
-  fixed(sink, ctx, (PyObject*)f->f_back, ".f_back");
-  fixed(sink, ctx, f->f_trace, ".f_trace");
-  _PyInterpreterFrame* frame = f->f_frame;
-  if (frame == NULL) return;
+/* What a frame's own data holds (a frame object's, or a generator's or coroutine's, which keeps its frame inline):
+   its function, code, namespaces, local variables and cells by name, and the value stack of a frame that is not
+   running. */
+static void interpreter_frame_labels(refscope_label_sink sink, void* ctx, _PyInterpreterFrame* frame) {
 #if PY_VERSION_HEX >= 0x030D0000
   PyObject* code = frame->f_executable;
   fixed(sink, ctx, frame->f_funcobj, "(function)");
@@ -116,6 +115,20 @@ static void frame_labels(refscope_label_sink sink, void* ctx, PyFrameObject* f) 
   Py_ssize_t top = frame->stacktop;
   if (top > co->co_nlocalsplus + co->co_stacksize) top = n;
   for (Py_ssize_t i = n; i < top; ++i) fixed(sink, ctx, frame->localsplus[i], "(value stack)");
+}
+
+static void frame_labels(refscope_label_sink sink, void* ctx, PyFrameObject* f) {
+  fixed(sink, ctx, (PyObject*)f->f_back, ".f_back");
+  fixed(sink, ctx, f->f_trace, ".f_trace");
+  if (f->f_frame != NULL) interpreter_frame_labels(sink, ctx, f->f_frame);
+}
+
+/* A generator, coroutine or async generator: its name and the frame it keeps inline, until that is cleared. */
+static void generator_labels(refscope_label_sink sink, void* ctx, PyObject* op) {
+  PyGenObject* gen = (PyGenObject*)op;
+  fixed(sink, ctx, gen->gi_name, ".__name__");
+  fixed(sink, ctx, gen->gi_qualname, ".__qualname__");
+  if (gen->gi_frame_state < FRAME_CLEARED) interpreter_frame_labels(sink, ctx, (_PyInterpreterFrame*)gen->gi_iframe);
 }
 
 void refscope_object_labels(PyObject* op, refscope_label_sink sink, void* ctx) {
@@ -166,6 +179,8 @@ void refscope_object_labels(PyObject* op, refscope_label_sink sink, void* ctx) {
     fixed(sink, ctx, (PyObject*)tb->tb_frame, ".tb_frame");
   } else if (PyFrame_Check(op)) {
     frame_labels(sink, ctx, (PyFrameObject*)op);
+  } else if (PyGen_CheckExact(op) || PyCoro_CheckExact(op) || PyAsyncGen_CheckExact(op)) {
+    generator_labels(sink, ctx, op);
   } else if (PyCode_Check(op)) {
     PyCodeObject* co = (PyCodeObject*)op;
     fixed(sink, ctx, co->co_consts, ".co_consts");

@@ -88,6 +88,19 @@ uint32_t ReferenceLabels::of(PyObject* owner, PyObject* target) {
   return it != labels_.end() ? it->second : 0;
 }
 
+uint32_t ReferenceLabels::fixed(const char* text) {
+  std::string label = text;
+  return intern(label);
+}
+
+uint32_t ReferenceLabels::key(const char* prefix, PyObject* key) {
+  std::string label = prefix;
+  label += '[';
+  append_key(label, key);
+  label += ']';
+  return intern(label);
+}
+
 bool ReferenceLabels::has_name(PyObject* op) { return refscope_has_name(op) != 0; }
 
 uint32_t ReferenceLabels::name_of(PyObject* op) {

@@ -29,6 +29,9 @@ class ReferenceLabels {
   // The label of the reference `owner` -> `target`, 0 when its meaning is not known. Writes the `L` first when
   // the text is new.
   uint32_t of(PyObject* owner, PyObject* target);
+  // A label given by its text, and one for the item `key` of what `prefix` names (".f_locals['buf']").
+  uint32_t fixed(const char* text);
+  uint32_t key(const char* prefix, PyObject* key);
   // The label naming `op` (for `K`), 0 when it has no name of its own.
   uint32_t name_of(PyObject* op);
   static bool has_name(PyObject* op);

@@ -54,7 +54,8 @@ RefState Namer::state(const Model& model, const NamedRootHolders& holders, ObjSl
       names_.text.push_back(name);
       known = {static_cast<uint32_t>(names_.text.size() - 1), name};
     }
-    s.named_roots.push_back({symbols_->root_trace_id(h.root), known.first, h.references, h.root.value});
+    s.named_roots.push_back({symbols_->root_trace_id(h.root), known.first, h.references, h.root.value,
+                             label(model.root_edge_label(h.root, slot))});
   }
   return s;
 }

@@ -137,8 +137,7 @@ void leaks_json(const LeaksResult& r, Output& out) {
       else if (groups.more[i] > 0) w.field("more_paths_like_it", groups.more[i]);
       if (!x.path_root.named_roots.empty()) {
         w.key("path_named_roots").begin_array();
-        for (const NamedHold& h : x.path_root.named_roots)
-          w.begin_object().field("id", h.id).field("name", a.names[h.name]).field("references", h.references).end_object();
+        for (const NamedHold& h : x.path_root.named_roots) named_hold_json(w, h, a.names);
         w.end_array();
       }
     }

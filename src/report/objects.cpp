@@ -27,15 +27,21 @@ void state_fields(JsonWriter& w, const RefState& s, const Names& names) {
     w.field("refcount", s.refcount).field("external", s.external);
   if (s.named_roots.empty()) return;
   w.key("named_roots").begin_array();
-  for (const NamedHold& h : s.named_roots)
-    w.begin_object().field("id", h.id).field("name", names[h.name]).field("references", h.references).end_object();
+  for (const NamedHold& h : s.named_roots) named_hold_json(w, h, names);
   w.end_array();
+}
+
+void named_hold_json(JsonWriter& w, const NamedHold& h, const Names& names) {
+  w.begin_object().field("id", h.id).field("name", names[h.name]).field("references", h.references);
+  if (h.via != Names::kNone) w.field("via", names[h.via]);
+  w.end_object();
 }
 
 std::vector<std::string> hold_texts(const RefState& s, const Names& names) {
   std::vector<std::string> out;
   for (const NamedHold& h : s.named_roots) {
     std::string text = "held by " + printable(names[h.name]);
+    if (h.via != Names::kNone) text += " " + printable(names[h.via]);  // "frame f at app.py:3 .f_locals['buf']"
     if (h.references > 1) text += fmt::format(" ({} references)", h.references);
     out.push_back(std::move(text));
   }

@@ -181,6 +181,62 @@ def test_locals_and_value_stacks_of_running_frames_are_held_by_frame_roots(pytho
     assert [h.split(" at ")[0] for h in st.holders(local)] == ["frame key"], st.holders(local)
 
 
+FRAME_LABELS = """
+    import json, sys, refscope_record
+    GEN = []
+    def pending_work(request):
+        pending = [request, "pending"]
+        refscope_record.mark("m")
+        here = sys._getframe()
+        answers = [{n: id(v) for n, v in f.f_locals.items()} for f in (here, here.f_back)]
+        print(json.dumps([GEN[0]] + answers))
+        yield pending
+    def handler(request):
+        buf = bytearray(65536)
+        parts = [request, "x"]
+        alias = parts
+        g = pending_work(request)
+        GEN.append(id(g))
+        next(g)
+    handler({"path": "/upload"})
+"""
+
+
+def test_references_of_running_frames_are_labelled_with_their_variables_names(python, record):
+    # A frame's local variables are named roots' references (a running generator's: the generator's): each `P`
+    # (or `I`) is labelled ".f_locals['NAME']", NAME being a variable that holds that object in CPython's own
+    # f_locals of the frame at the marker.
+    r = record(python, FRAME_LABELS)
+    assert r.returncode == 0, r.stderr
+    gen, in_generator, in_handler = r.facts()
+    st = trace_model.replay(r.trace, until="m")
+    assert not st.anomalies, st.anomalies
+
+    def names(answer, addr):
+        return {".f_locals['%s']" % n for n, a in answer.items() if a == addr}
+
+    frame = [root for root, name in st.roots.items() if name.startswith("frame handler at ")]
+    assert len(frame) == 1, st.roots
+    checked = 0
+    for variable in ("request", "buf", "parts", "alias", "g"):
+        addr = in_handler[variable]
+        if addr not in st.root_refs[frame[0]]:
+            continue  # an object older than the recording that the trace never saw (none of these is)
+        label = st.root_labels.get((frame[0], addr), (None,))[0]
+        assert label in names(in_handler, addr), (variable, label)
+        checked += 1
+    assert checked == 5, checked
+    assert st.label(gen, in_generator["pending"]) == ".f_locals['pending']"
+    assert st.label(gen, in_generator["request"]) == ".f_locals['request']"
+    # refscope's report says it: the step from the frame to the buffer carries the variable's name.
+    report = refscope_json("why", str(r.trace), hex(in_handler["buf"]), "--at", "m")
+    holds = [h for path in report["paths"] for step in path for h in step.get("named_roots", [])]
+    assert any(h["name"].startswith("frame handler at ") and h.get("via") == ".f_locals['buf']" for h in holds), report
+    text = subprocess.run([REFSCOPE, "why", str(r.trace), hex(in_handler["buf"]), "--at", "m"], capture_output=True,
+                          text=True, timeout=300).stdout
+    assert any("held by frame handler at " in line and line.endswith(".f_locals['buf'])") for line in text.splitlines()), text
+
+
 def test_named_roots_name_the_interpreter_holders(python, record):
     r = record(python, """
         import gc, json, sys, refscope_record

@@ -40,12 +40,14 @@ struct ObjectRef {
 };
 
 // A named root (trace format 2) holding an object: the root's id in the trace, its name (an index into Names), the
-// references it holds, and its place among the trace's roots (the order they were first named in).
+// references it holds, its place among the trace's roots (the order they were first named in), and the label of
+// its reference when the trace gave one (a frame's ".f_locals['buf']"; Names::kNone otherwise).
 struct NamedHold {
   uint32_t id = 0;
   uint32_t name = 0;
   uint32_t references = 0;
   uint32_t order = 0;
+  uint32_t via = Names::kNone;
 };
 
 // An object's references, where a report shows them: what makes it a root when it is one.

@@ -18,12 +18,16 @@ namespace refscope {
 // one) into the open JSON object; as a step of a path, also "via": what the step before holds to it.
 void object_fields(JsonWriter& w, const ObjectRef& o, const Names& names);
 // Writes "refcount" (or "immortal": true), "external" (not for an immortal object) and, when named roots hold the
-// object (format 2), "named_roots": [{"id", "name", "references"}, ...].
+// object (format 2), "named_roots": [{"id", "name", "references", "via" if labelled}, ...].
 void state_fields(JsonWriter& w, const RefState& s, const Names& names);
+// One named root's hold as a whole JSON object: {"id", "name", "references"} and "via", the label of its reference,
+// when the trace gave one.
+void named_hold_json(JsonWriter& w, const NamedHold& h, const Names& names);
 // A whole JSON object of the identity members only.
 void object_json(JsonWriter& w, const ObjectRef& o, const Names& names);
 
-// "held by sys.modules", "held by builtins (2 references)": one for each named root holding the object.
+// "held by sys.modules", "held by builtins (2 references)", "held by frame f at app.py:3 .f_locals['buf']" (the
+// reference's label follows the root's name, as a path step's follows its holder): one for each named root.
 std::vector<std::string> hold_texts(const RefState& s, const Names& names);
 // Why an object is a root, for people: "immortal", or the named roots holding it and its external references,
 // joined by ", " ("held by frame main at app.py:12, 1 external reference"). Empty for an object that is no root.
