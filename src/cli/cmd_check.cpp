@@ -26,6 +26,7 @@ struct CheckOptions {
   size_t warmup = 0;
   std::string junit;
   std::string root;
+  size_t groups = 20;
 };
 
 // The directories of the trace as far as the replay has read it, and --root: what portable names and suppressions
@@ -77,6 +78,7 @@ int run_check(const CheckOptions& o) {
   r.by = group_by_names(by);
   // Under --repeat, growth of any kind in every iteration is a leak, as regrtest -R counts every reference.
   r.limits.fail_on = parse_kinds_list(o.fail_on.value_or(o.repeat.empty() ? "unowned,cyclic" : "all"));
+  r.group_limit = o.groups;
   r.limits.max_objects = o.max_objects;
   r.limits.max_bytes = o.max_bytes;
   if (!o.repeat.empty() && !o.common.at.empty())
@@ -166,6 +168,9 @@ void add_check_command(CLI::App& app, CommandRun& selected) {
   cmd->add_option("--by", o->by, "Group by type, site and/or stack (repeat or comma list; default type,site)")
       ->allow_extra_args(false)
       ->type_name("WHAT");
+  add_count_option(cmd, "--groups", o->groups,
+                   "Groups listed in text that the gate does not count, largest first; counted ones are always "
+                   "listed (0 = all; default 20)");
   add_suppressions_option(cmd, o->suppressions);
   add_root_option(cmd, o->root);
   cmd->add_option("--baseline", o->baseline, "Only groups new or grown beyond this baseline count")->type_name("FILE");

@@ -11,6 +11,7 @@ struct LeaksOptions {
   CommonOptions common;
   std::vector<std::string> by;
   size_t limit = 20;
+  size_t groups = 20;
   std::vector<std::string> suppressions;
   std::string root;
 };
@@ -25,6 +26,7 @@ int run_leaks(const LeaksOptions& o) {
   r.trace = TraceFacts::of(replay->info(), replay->model());
   r.by = by;
   r.limit = o.limit;
+  r.group_limit = o.groups;
   SourcePaths paths = SourcePaths::of(replay->info(), o.root);
   set_site_root(paths.project_root());
   suppressions.set_paths(&paths);
@@ -50,6 +52,7 @@ void add_leaks_command(CLI::App& app, CommandRun& selected) {
       ->allow_extra_args(false)
       ->type_name("WHAT");
   add_count_option(cmd, "--limit", o->limit, "Objects listed, largest first (0 = all; default 20)");
+  add_count_option(cmd, "--groups", o->groups, "Groups listed in text, largest first (0 = all; default 20)");
   add_suppressions_option(cmd, o->suppressions);
   add_root_option(cmd, o->root);
   cmd->callback([&selected, o] { selected = [o] { return run_leaks(*o); }; });

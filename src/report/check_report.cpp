@@ -162,10 +162,18 @@ void check_text(const CheckResult& r, Output& out) {
     if (baseline) cols.push_back({"baseline", Table::Align::Right});
     if (repeat(r)) cols.push_back({"growth per iteration"});
     Table t(cols);
+    size_t others = 0;  // groups listed that the gate does not count
+    uint64_t rest_groups = 0, rest_objects = 0, rest_bytes = 0;
     for (const GateGroup& g : gate.groups) {
+      uint64_t objects = repeat(r) ? g.measured_objects : g.sample.objects;
+      uint64_t bytes = repeat(r) ? static_cast<uint64_t>(g.measured_bytes) : g.sample.bytes;
+      bool counted = g.fails || g.counted_objects || g.counted_bytes;
+      if (!counted && r.group_limit != 0 && others++ >= r.group_limit) {
+        ++rest_groups, rest_objects += objects, rest_bytes += bytes;
+        continue;
+      }
       std::vector<std::string> row{status_of(g), g.sample.names.kind, display_label(g.sample.names),
-                                   grouped(repeat(r) ? g.measured_objects : g.sample.objects),
-                                   grouped(repeat(r) ? static_cast<uint64_t>(g.measured_bytes) : g.sample.bytes)};
+                                   grouped(objects), grouped(bytes)};
       if (baseline) row.push_back(g.baseline ? fmt::format("{}/{}", g.baseline->objects, g.baseline->bytes) : "new");
       if (repeat(r)) row.push_back(growth_text(g.growth));
       t.add(std::move(row));
@@ -173,6 +181,10 @@ void check_text(const CheckResult& r, Output& out) {
     s += fmt::format("\nLeak groups{}: {}\n", repeat(r) ? " (objects and bytes: growth after the warm-up)" : "",
                      grouped(gate.groups.size()));
     s += t.text();
+    if (rest_groups > 0)
+      s += fmt::format("  and {} more {} the gate does not count: {} objects, {} bytes (--groups 0 lists all)\n",
+                       grouped(rest_groups), rest_groups == 1 ? "group" : "groups", grouped(rest_objects),
+                       grouped(rest_bytes));
     s += wrap_prose("  status: FAIL counted, gate over its limits; over counted, within them; ok, steady (did not "
                     "grow every iteration), baseline (within it): not counted; - a kind the gate does not fail on") +
          "\n";

@@ -176,13 +176,21 @@ void leaks_text(const LeaksResult& r, Output& out) {
     for (const std::string& d : group_by_names(r.by)) by += (by.empty() ? "" : ", ") + d;
     s += fmt::format("\nGroups by {} and kind, largest first: {}\n", by, grouped(a.groups.size()));
     Table groups(group_columns(r.by));
+    uint64_t rest_groups = 0, rest_objects = 0, rest_bytes = 0;
     for (const LeakGroup& g : a.groups) {
+      if (r.group_limit != 0 && groups.size() == r.group_limit) {
+        ++rest_groups, rest_objects += g.objects, rest_bytes += g.bytes;
+        continue;
+      }
       auto row = group_cells(g.names, r.by, true);
       row.push_back(grouped(g.objects));
       row.push_back(grouped(g.bytes));
       groups.add(std::move(row));
     }
     s += groups.text();
+    if (rest_groups > 0)
+      s += fmt::format("  and {} more {}: {} objects, {} bytes (--groups 0 lists all)\n", grouped(rest_groups),
+                       rest_groups == 1 ? "group" : "groups", grouped(rest_objects), grouped(rest_bytes));
 
     uint64_t window = a.total_objects();
     s += fmt::format("\nObjects, largest first: {} of {}{}\n", grouped(a.listed.size()), grouped(window),

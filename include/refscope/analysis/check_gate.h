@@ -81,6 +81,8 @@ struct CheckResult {
   std::string repeat_label;      // empty: no --repeat
   size_t warmup = 0;
   std::vector<uint64_t> iteration_lines;  // the line of each LABEL marker
+  // Text lists every group the gate counts, and this many of the others, largest first (0: all). JSON, JUnit: all.
+  size_t group_limit = 20;
 };
 
 }  // namespace refscope

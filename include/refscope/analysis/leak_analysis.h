@@ -56,6 +56,7 @@ struct LeaksResult {
   Window window;
   GroupBy by;
   size_t limit = 20;
+  size_t group_limit = 20;  // groups in text, largest first (0: all); JSON and TSV give all
   LeakAnalysis leaks;
   std::optional<std::vector<Suppression>> suppressions;  // with --suppressions: each line and what it matched
 };

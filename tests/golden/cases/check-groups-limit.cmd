@@ -1,0 +1,1 @@
+check --from start sample-traces/leaks/kinds.trace --groups 1

@@ -1,0 +1,1 @@
+leaks --from start sample-traces/leaks/kinds.trace --groups 2
