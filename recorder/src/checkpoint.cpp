@@ -314,15 +314,18 @@ void CheckpointWalk::write_reference_changes() {
 void CheckpointWalk::diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t j, size_t j_end,
                 std::vector<std::pair<uintptr_t, uintptr_t>>& next) {
   auto& old = r_.edges_;
+  changes_.clear();
+  fresh_.clear();
   // Old references to objects freed since are gone already (dropped with the `F`).
   while (i < i_end || j < j_end) {
     while (i < i_end && r_.dead_.contains(old[i].second)) ++i;
     if (i >= i_end && j >= j_end) break;
     if (j >= j_end || (i < i_end && old[i].second < edges_[j].second)) {
-      write_ref('D', old[i].second, owner);
+      changes_.emplace_back(old[i].second, false);
       ++i;
     } else if (i >= i_end || edges_[j].second < old[i].second) {
-      write_ref('I', edges_[j].second, owner);
+      changes_.emplace_back(edges_[j].second, true);
+      fresh_.push_back(edges_[j].second);
       next.push_back(edges_[j]);
       ++j;
     } else {
@@ -331,18 +334,28 @@ void CheckpointWalk::diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t 
       ++j;
     }
   }
+  if (changes_.empty()) return;
+  // What the new references are (their `L`s go out first when their texts are new): the owner is asked once
+  // for all of them, and only for the references written, so labels cost in proportion to the `I` records, not
+  // to the heap. A frame's references (a named root's, or a running generator's) are labelled from what the walk
+  // saw. fresh_ is in ascending order, as edges_ is.
+  bool root = RootTable::is_root(owner);
+  fresh_labels_.assign(fresh_.size(), 0);
+  if (!root && !fresh_.empty())
+    r_.labels_.of(reinterpret_cast<PyObject*>(owner), fresh_.data(), fresh_.size(), fresh_labels_.data());
+  size_t k = 0;
+  for (auto [object, added] : changes_) {
+    uint32_t label = 0;
+    if (added) {
+      label = fresh_labels_[k++];
+      if (label == 0) label = walk_label(owner, object);
+    }
+    write_ref(added ? 'I' : 'D', object, owner, label);
+  }
 }
 
-void CheckpointWalk::write_ref(char kind, uintptr_t object, uintptr_t owner) {
+void CheckpointWalk::write_ref(char kind, uintptr_t object, uintptr_t owner, uint32_t label) {
   bool root = RootTable::is_root(owner);
-  // What a new reference is (its `L` goes out first when its text is new): asked of the owner only for the
-  // references written, so labels cost in proportion to the `I` records, not to the heap.
-  // A frame's references (a named root's, or a running generator's) are labelled from what the walk saw.
-  uint32_t label = 0;
-  if (kind == 'I') {
-    if (!root) label = r_.labels_.of(reinterpret_cast<PyObject*>(owner), reinterpret_cast<PyObject*>(object));
-    if (label == 0) label = walk_label(owner, object);
-  }
   char* p = r_.writer_.reserve(kMaxFixedRecord);
   p = put_char(p, root ? (kind == 'I' ? 'P' : 'U') : kind);
   p = put_char(p, ' ');
@@ -418,7 +431,6 @@ void Recorder::checkpoint(const std::string& label, PyObject* atexit_handler) {
   if (walk_ == nullptr) walk_ = new CheckpointWalk(*this);
   CheckpointWalk& walk = *walk_;
   refscope_walk_begin();
-  labels_.begin_checkpoint();
   walk.introduce_table_blocks();
   PyObject* roots = all_tracked_objects();
   if (roots == nullptr || !PyList_Check(roots)) {

@@ -61,7 +61,7 @@ class CheckpointWalk {
   Block* find_live(uintptr_t object);
   void diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t j, size_t j_end,
                   std::vector<std::pair<uintptr_t, uintptr_t>>& next);
-  void write_ref(char kind, uintptr_t object, uintptr_t owner);
+  void write_ref(char kind, uintptr_t object, uintptr_t owner, uint32_t label);
 
   // --- Named roots (heap_roots.cpp) ---------------------------------------------------------------------------
   void walk_named_roots();
@@ -108,6 +108,10 @@ class CheckpointWalk {
   std::vector<std::pair<uintptr_t, uintptr_t>> edges_;
   std::vector<uintptr_t> owners_;
   std::vector<uintptr_t> touched_;
+  // One owner's changed references (target, whether new) in order, its new targets and their labels.
+  std::vector<std::pair<uintptr_t, bool>> changes_;
+  std::vector<uintptr_t> fresh_;
+  std::vector<uint32_t> fresh_labels_;
   uintptr_t owner_ = 0;
   std::unordered_map<uintptr_t, uintptr_t> claimed_keys_;  // shared keys table -> the owner of its references
   // What a frame's reference is, for the label of its `P` (or of its generator's `I`): (owner, referent) -> the

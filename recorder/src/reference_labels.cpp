@@ -54,51 +54,92 @@ void append_key(std::string& out, PyObject* key) {
 void ReferenceLabels::take(void* ctx, PyObject* target, int kind, const char* text, PyObject* name,
                            Py_ssize_t index) {
   auto* self = static_cast<ReferenceLabels*>(ctx);
-  if (self->labels_.count(target) != 0) return;  // the first meaning a target has (a list's first index of it)
-  std::string label;
+  auto t = reinterpret_cast<uintptr_t>(target);
+  const uintptr_t* end = self->targets_ + self->count_;
+  const uintptr_t* first = std::lower_bound(self->targets_, end, t);
+  if (first == end || *first != t) return;  // not a new reference: no label wanted
+  size_t k = static_cast<size_t>(first - self->targets_);
+  if (self->labels_[k] != kUnknown) return;  // the first meaning a target has (a list's first index of it)
+  uint32_t id = 0;
+  std::string& label = self->text_;
+  label.clear();
   switch (kind) {
-    case REFSCOPE_LABEL_FIXED: label = text; break;
+    case REFSCOPE_LABEL_FIXED:
+      label = text;
+      id = self->intern(label);
+      break;
     case REFSCOPE_LABEL_ATTRIBUTE:
       label = ".";
       append_utf8(label, name, kMaxText);
+      id = self->intern(label);
       break;
     case REFSCOPE_LABEL_MEMBER:
       label = ".";
       label += text;
+      id = self->intern(label);
       break;
     case REFSCOPE_LABEL_KEY:
+      if (text[0] == '\0' && PyLong_CheckExact(name)) {
+        // A dict's int key reads as a list index does ("[5]"): the same label.
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(name, &overflow);
+        if (overflow == 0 && v >= 0 && v < kIndexTable) {
+          id = self->index(static_cast<Py_ssize_t>(v));
+          break;
+        }
+        PyErr_Clear();
+      }
       label = text;
       label += '[';
       append_key(label, name);
       label += ']';
+      id = self->intern(label);
       break;
-    case REFSCOPE_LABEL_INDEX: label = "[" + std::to_string(index) + "]"; break;
+    case REFSCOPE_LABEL_INDEX: id = self->index(index); break;
     default: return;
   }
-  self->labels_.emplace(target, self->intern(label));
+  for (; first != end && *first == t; ++first) self->labels_[first - self->targets_] = id;
 }
 
-uint32_t ReferenceLabels::of(PyObject* owner, PyObject* target) {
-  if (owner != owner_) {
-    forget_owner();
-    owner_ = owner;
-    refscope_object_labels(owner, take, this);
+void ReferenceLabels::of(PyObject* owner, const uintptr_t* targets, size_t count, uint32_t* labels) {
+  std::fill(labels, labels + count, kUnknown);
+  targets_ = targets;
+  count_ = count;
+  labels_ = labels;
+  refscope_object_labels(owner, take, this);
+  for (size_t k = 0; k < count; ++k)
+    if (labels[k] == kUnknown) labels[k] = 0;
+  targets_ = nullptr;
+  labels_ = nullptr;
+  count_ = 0;
+}
+
+uint32_t ReferenceLabels::index(Py_ssize_t i) {
+  if (i >= 0 && i < kIndexTable) {
+    auto at = static_cast<size_t>(i);
+    if (at >= index_ids_.size())
+      index_ids_.resize(std::min(std::max(at + 1, index_ids_.size() * 2), static_cast<size_t>(kIndexTable)));
+    if (index_ids_[at] == 0) {
+      text_ = "[" + std::to_string(i) + "]";
+      index_ids_[at] = write_label(text_);
+    }
+    return index_ids_[at];
   }
-  auto it = labels_.find(target);
-  return it != labels_.end() ? it->second : 0;
+  text_ = "[" + std::to_string(i) + "]";
+  return intern(text_);
 }
 
 uint32_t ReferenceLabels::fixed(const char* text) {
-  std::string label = text;
-  return intern(label);
+  text_ = text;
+  return intern(text_);
 }
 
 uint32_t ReferenceLabels::key(const char* prefix, PyObject* key) {
-  std::string label = prefix;
-  label += '[';
-  append_key(label, key);
-  label += ']';
-  return intern(label);
+  text_ = prefix;
+  text_ += '[';
+  append_key(text_, key);
+  text_ += ']';
+  return intern(text_);
 }
 
 bool ReferenceLabels::has_name(PyObject* op) { return refscope_has_name(op) != 0; }
@@ -124,17 +165,21 @@ uint32_t ReferenceLabels::intern(std::string& text) {
     text += "...";
   }
   if (text.empty()) return 0;
-  auto [it, inserted] = ids_.try_emplace(text, static_cast<uint32_t>(ids_.size() + 1));
-  if (inserted) {
-    char* p = writer_.reserve(text.size() + 32);
-    p = put_text(p, "L ");
-    p = put_dec(p, it->second);
-    p = put_char(p, ' ');
-    p = put_text(p, text);
-    p = put_char(p, '\n');
-    writer_.commit(p);
-  }
+  auto [it, inserted] = ids_.try_emplace(text, 0);
+  if (inserted) it->second = write_label(text);
   return it->second;
+}
+
+uint32_t ReferenceLabels::write_label(const std::string& text) {
+  uint32_t id = next_id_++;
+  char* p = writer_.reserve(text.size() + 32);
+  p = put_text(p, "L ");
+  p = put_dec(p, id);
+  p = put_char(p, ' ');
+  p = put_text(p, text);
+  p = put_char(p, '\n');
+  writer_.commit(p);
+  return id;
 }
 
 }  // namespace refscope::recorder

@@ -5,13 +5,14 @@
 // (kMaxText bytes; a dict key is cut to kMaxKey characters).
 //
 // Only the references a checkpoint writes as new get a label, so the cost is in proportion to the `I` records:
-// the owner's labelled references are gathered once, when its first new reference is written, and kept for the
-// owner's other new references of the same checkpoint.
+// an owner's references are gone through once for all its new ones of a checkpoint, and a text is made only for
+// those. A list index's label is found in a table by the index, with no text made once it is known.
 #include <Python.h>
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "trace_writer.h"
 
@@ -24,11 +25,9 @@ class ReferenceLabels {
 
   explicit ReferenceLabels(TraceWriter& writer) : writer_(writer) {}
 
-  // A checkpoint starts: objects may have changed since the last one.
-  void begin_checkpoint() { forget_owner(); }
-  // The label of the reference `owner` -> `target`, 0 when its meaning is not known. Writes the `L` first when
-  // the text is new.
-  uint32_t of(PyObject* owner, PyObject* target);
+  // The labels of the references `owner` -> `targets[k]` (`targets` in ascending order, a target may repeat) into
+  // `labels[k]`: 0 where the meaning is not known. Writes each `L` first when its text is new.
+  void of(PyObject* owner, const uintptr_t* targets, size_t count, uint32_t* labels);
   // A label given by its text, and one for the item `key` of what `prefix` names (".f_locals['buf']").
   uint32_t fixed(const char* text);
   uint32_t key(const char* prefix, PyObject* key);
@@ -38,21 +37,29 @@ class ReferenceLabels {
   // A new trace (after fork): every text is written again as it is next used.
   void reset() {
     ids_.clear();
-    forget_owner();
+    index_ids_.clear();
+    next_id_ = 1;
   }
 
  private:
-  void forget_owner() {
-    owner_ = nullptr;
-    labels_.clear();
-  }
+  // Indexes below this have their label's id in index_ids_ (4 bytes each); larger ones are interned as text.
+  static constexpr Py_ssize_t kIndexTable = Py_ssize_t{1} << 20;
+  static constexpr uint32_t kUnknown = UINT32_MAX;
+
   uint32_t intern(std::string& text);
+  uint32_t index(Py_ssize_t i);
+  uint32_t write_label(const std::string& text);
   static void take(void* ctx, PyObject* target, int kind, const char* text, PyObject* name, Py_ssize_t index);
 
   TraceWriter& writer_;
   std::unordered_map<std::string, uint32_t> ids_;
-  PyObject* owner_ = nullptr;
-  std::unordered_map<PyObject*, uint32_t> labels_;  // target -> label, for owner_
+  std::vector<uint32_t> index_ids_;  // "[i]" -> its id, 0 while not written
+  uint32_t next_id_ = 1;
+  std::string text_;  // the label being made
+  // The owner being labelled (of()).
+  const uintptr_t* targets_ = nullptr;
+  size_t count_ = 0;
+  uint32_t* labels_ = nullptr;
 };
 
 }  // namespace refscope::recorder

@@ -138,3 +138,43 @@ def test_labels_agree_with_get_referrers(python, record):
     assert checked >= 20
     for what, (address, text) in facts["names"].items():
         assert st.objs[address].name == text, what
+
+
+def test_labels_are_written_only_for_the_references_that_use_them(python, record):
+    # A long list that gains one item between two checkpoints: the second checkpoint writes one new `I` from the
+    # list, and the labels of its other 20,000 items (known from the first checkpoint) are not interned again.
+    # Every `L` text is used by some record, once; a list's index and a dict's int key share "[N]".
+    r = record(python, """
+        import refscope_record
+        items = [object() for _ in range(20000)]
+        by_number = {7: bytearray(3)}
+        refscope_record.mark("first")
+        items.append(bytearray(5))
+        refscope_record.mark("second")
+    """)
+    assert r.returncode == 0, r.stderr
+    defined, used, texts = {}, set(), set()
+    in_second = []  # texts first written by the second checkpoint (its records precede its `M second`)
+    last_mark = None
+    with open(r.trace, encoding="utf-8") as f:
+        for line in f:
+            fields = line.rstrip("\n").split(" ")
+            kind = fields[0]
+            if kind == "L":
+                assert fields[1] not in defined
+                text = line.rstrip("\n").split(" ", 2)[2]
+                assert text not in texts, text
+                defined[fields[1]] = text
+                texts.add(text)
+                if last_mark == "first":
+                    in_second.append(text)
+            elif kind in ("I", "P") and len(fields) == 4:
+                used.add(fields[3])
+            elif kind == "K":
+                used.add(fields[2])
+            elif kind == "M":
+                last_mark = line.rstrip("\n").split(" ", 1)[1]
+    assert set(defined) - used == set(), [defined[i] for i in set(defined) - used][:10]
+    assert "[20000]" in in_second
+    assert len(in_second) < 100, in_second[:20]
+    assert "[7]" in texts and "[19999]" in texts
