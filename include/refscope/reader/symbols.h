@@ -41,7 +41,6 @@ class SymbolTable {
   // Named roots (format 2): an N record defines an id or renames it, so this never fails. Their names change
   // with time and live in the model; the table only maps ids to dense indices, 1 and up.
   RootIdx define_root(uint32_t trace_id);
-  size_t root_count() const { return root_trace_ids_.size(); }  // index 0 included (never a root)
   uint32_t root_trace_id(RootIdx r) const { return root_trace_ids_[r.value]; }
   // Labels (format 2): `L ID TEXT` defines an id once; the same id again must have the same text.
   uint32_t find_label(uint32_t trace_id) const { return lookup(label_ids_, label_big_, trace_id); }
