@@ -13,20 +13,25 @@ def _refscope_start():
 
 
 def _refscope_chain():
+    # The sitecustomize this one hides is imported as site.py would have imported it: by the import system itself,
+    # with this directory off the path for that moment. (importlib.util would bring contextlib, functools,
+    # collections and more into a program that never imported them.)
     here = _os.path.dirname(_os.path.abspath(__file__))
-    for entry in _sys.path:
-        if not entry or _os.path.abspath(entry) == here:
-            continue
-        candidate = _os.path.join(entry, "sitecustomize.py")
-        if _os.path.isfile(candidate):
-            import importlib.util
-            spec = importlib.util.spec_from_file_location("sitecustomize", candidate)
-            module = importlib.util.module_from_spec(spec)
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:
-                _sys.stderr.write("refscope: %s failed: %s\n" % (candidate, exc))
-            return
+    saved = _sys.path[:]
+    ours = _sys.modules.pop("sitecustomize", None)
+    try:
+        _sys.path[:] = [entry for entry in saved if not entry or _os.path.abspath(entry) != here]
+        try:
+            import sitecustomize  # noqa: F401  (the hidden one, which now takes the name, as without us)
+        except ImportError as exc:
+            if exc.name != "sitecustomize":
+                _sys.stderr.write("refscope: the program's sitecustomize failed: %s\n" % (exc,))
+        except Exception as exc:
+            _sys.stderr.write("refscope: the program's sitecustomize failed: %s\n" % (exc,))
+    finally:
+        _sys.path[:] = saved
+        if "sitecustomize" not in _sys.modules and ours is not None:
+            _sys.modules["sitecustomize"] = ours
 
 
 _refscope_start()

@@ -16,10 +16,6 @@ call it unconditionally and be recorded only when someone runs it under `refscop
 import atexit
 import gc
 import os
-# shlex brings re, enum and functools in before the start checkpoint. Without them there, on 3.12 and 3.13 some
-# objects that a later `import re` makes look unreachable in the trace though they are not garbage (references
-# the heap walk does not see yet: tests/recorder/test_ground_truth.py's cycles test fails without this import).
-import shlex
 import sys
 
 from . import _native
@@ -34,8 +30,19 @@ _state = {
 }
 
 
+_SHELL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+
+
 def _argv():
-    return shlex.join(getattr(sys, "orig_argv", sys.argv))
+    """The command line as a shell would take it back (what shlex.join gives, without importing shlex and the
+    modules it brings: the program's sys.modules stays its own)."""
+    words = []
+    for word in getattr(sys, "orig_argv", sys.argv):
+        if word and all(c in _SHELL_SAFE for c in word):
+            words.append(word)
+        else:
+            words.append("'" + word.replace("'", "'\"'\"'") + "'")
+    return " ".join(words)
 
 
 def _paths(root=None):
