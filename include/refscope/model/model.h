@@ -106,12 +106,20 @@ class Model {
     Hint h;
     if (!refscope::names_object(r.kind)) return h;
     h.addr = addr_map_.find(r.addr);
-    if (h.addr != AddrMap::kMissing) __builtin_prefetch(&objects_[h.addr]);
+    if (h.addr != AddrMap::kMissing) prefetch_object(h.addr);
     if (uint64_t owner = r.owner()) {
       h.owner = addr_map_.find(owner);
-      if (h.owner != AddrMap::kMissing) __builtin_prefetch(&objects_[h.owner]);
+      if (h.owner != AddrMap::kMissing) prefetch_object(h.owner);
     }
     return h;
+  }
+  // An object is 56 bytes in a table of them, so six in eight straddle two cache lines; the fields a record reads
+  // (counts, generation, edge list) are spread over both. Both lines are fetched: the first alone left the second
+  // to a miss in apply.
+  [[gnu::always_inline]] void prefetch_object(uint32_t slot) const {
+    const char* o = reinterpret_cast<const char*>(&objects_[slot]);
+    __builtin_prefetch(o);
+    __builtin_prefetch(o + sizeof(Object) - 1);
   }
   [[gnu::always_inline]] void prefetch_edges(const Hint& h) const {
     if (h.owner != AddrMap::kMissing) edges_.prefetch(objects_[h.owner]);
