@@ -32,6 +32,9 @@ class Graph {
   std::span<const uint32_t> out(uint32_t node) const {
     return {targets_.data() + offsets_[node], targets_.data() + offsets_[node + 1]};
   }
+  // Every node's targets, row after row (node 0's first): a pass over all edges in order reads this array straight
+  // through.
+  std::span<const uint32_t> all_targets() const { return targets_; }
   // Hints for a traversal that knows which nodes it visits next: their row (the offsets), then, once that has
   // arrived, their targets. Change nothing (always_inline, as Model::prefetch says why).
   [[gnu::always_inline]] void prefetch_row(uint32_t node) const { __builtin_prefetch(&offsets_[node]); }
