@@ -11,6 +11,7 @@
 // Freeing an object does not visit the edges that point at it: each edge remembers its target's generation, and
 // an edge whose target slot has moved on to a later generation is stale, skipped when read and reclaimed when its
 // list next grows or is rebuilt. The model therefore never needs incoming lists.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -97,8 +98,15 @@ class EdgeStore {
     for (uint32_t i = 0; i < n; ++i)
       if (e[i].target != Edge::kEmpty && e[i].count != 0) f(e[i].target, e[i].gen, e[i].count);
   }
+  // The owner's list, for a read of it or an add to it: a small list's entries in use and the one after (where an
+  // add writes) may straddle two cache lines, and both are fetched; of a hashed one, its start only.
   [[gnu::always_inline]] void prefetch(const Object& owner) const {
-    if (owner.edge_cap_log != 0) __builtin_prefetch(at(owner.edge_offset));
+    const uint32_t capacity = owner.edge_capacity();
+    if (capacity == 0) return;
+    const Edge* e = at(owner.edge_offset);
+    __builtin_prefetch(e);
+    if (capacity <= kSmall)
+      __builtin_prefetch(reinterpret_cast<const char*>(e + std::min(owner.edge_used + 1, capacity)) - 1);
   }
   // Entries in use in the owner's list (live, stale, tombstones): at least its live edges.
   uint32_t stored_bound(const Object& owner) const { return owner.edge_capacity() ? owner.edge_used : 0; }
