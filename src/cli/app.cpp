@@ -211,6 +211,7 @@ int parse_and_run(int argc, char** argv) {
   add_diff_command(app, selected);
   add_check_command(app, selected);
   add_report_command(app, selected);
+  add_convert_command(app, selected);
   add_record_command(app, selected);
   add_attach_command(app, selected);
 

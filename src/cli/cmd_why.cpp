@@ -134,7 +134,8 @@ void add_why_command(CLI::App& app, CommandRun& selected) {
   auto o = std::make_shared<WhyOptions>();
   CLI::App* cmd =
       app.add_subcommand("why", "What keeps an object alive: the shortest chains of owners from roots to it");
-  cmd->add_option("TRACE", o->common.trace, "Trace file, plain, gzip or zstd; - reads stdin")->required();
+  cmd->add_option("TRACE", o->common.trace, "Trace file, text or binary, plain, gzip or zstd; - reads stdin")
+      ->required();
   cmd->add_option("TARGET", o->target, "The object: 0xADDR, or 0xADDR@LINE to be sure it is the one meant");
   add_format_option(cmd, o->common, kWhyRenderers);
   add_at_option(cmd, o->common);

@@ -30,7 +30,7 @@ Output& report_output() {
 }
 
 void add_trace_argument(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("TRACE", o.trace, "Trace file, plain, gzip or zstd; - (the default) reads stdin");
+  cmd->add_option("TRACE", o.trace, "Trace file, text or binary, plain, gzip or zstd; - (the default) reads stdin");
 }
 
 void add_format_option(CLI::App* cmd, CommonOptions& o, const std::vector<std::string>& formats) {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "refscope/reader/binary_format.h"
 #include "refscope/reader/wide_scan.h"
 #include "refscope/util/error.h"
 #include "refscope/util/log.h"
@@ -272,7 +273,9 @@ TraceReader::TraceReader(std::unique_ptr<ByteSource> source, std::string path)
   info_.path = path;
   info_.name = display_name(path);
   info_.encoding = source_->encoding();
-  read_header();
+  const size_t first = fill(sizeof binary::kMagic);  // a binary trace is told by its first bytes
+  if (binary::has_magic(buffer_.data() + begin_, first)) read_binary_header();
+  else read_header();
 }
 
 TraceReader::~TraceReader() = default;
@@ -281,6 +284,9 @@ void TraceReader::fail(const std::string& message, std::string_view text) const 
   constexpr size_t kShown = 200;
   std::string shown(text.substr(0, kShown));
   if (text.size() > kShown) shown += "...";
+  // A binary trace has no lines: its records are numbered as the lines of its text form would be.
+  if (binary_)
+    throw TraceError(info_.name, 0, fmt::format("record {} (byte {}): {}", line_, record_offset_, message), shown);
   throw TraceError(info_.name, line_, message, shown);
 }
 
@@ -381,7 +387,8 @@ void TraceReader::read_batch(RecordBatch& b) {
   filling_ = &b;
   size_t n = 0;
   try {
-    decode(b, n);
+    if (binary_) decode_binary(b, n);
+    else decode(b, n);
   } catch (...) {
     b.error = std::current_exception();  // after the records before it
   }

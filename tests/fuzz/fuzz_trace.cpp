@@ -26,6 +26,7 @@
 #include "refscope/analysis/summary.h"
 #include "refscope/analysis/why_paths.h"
 #include "refscope/model/model.h"
+#include "refscope/reader/convert.h"
 #include "refscope/reader/trace_reader.h"
 #include "refscope/report/baseline.h"
 #include "refscope/report/check_report.h"
@@ -356,6 +357,36 @@ void analyse_everything(const std::string& input) {
 }  // namespace
 }  // namespace refscope
 
+namespace refscope {
+namespace {
+
+std::string converted(const std::string& input, TraceEncoding encoding) {
+  TraceReader reader(open_memory(input, "fuzz.trace"), "fuzz.trace");
+  StringOutput out;
+  convert_trace(reader, out, encoding);
+  return out.text();
+}
+
+// Text and binary are two forms of the same records: an input that reads to its end reads the same in the other
+// form (its text form, and the text form of its binary form, are the same bytes).
+void check_conversion(const std::string& input) {
+  std::string text;
+  try {
+    text = converted(input, TraceEncoding::Text);
+  } catch (const TraceError&) {
+    return;  // bad input: analyse_everything takes the records before the error
+  }
+  std::string binary = converted(input, TraceEncoding::Binary);
+  try {
+    require(converted(binary, TraceEncoding::Text) == text, "a trace's binary form reads differently");
+  } catch (const TraceError&) {
+    broken("a conversion of a good trace does not read");
+  }
+}
+
+}  // namespace
+}  // namespace refscope
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const bool quiet = [] {
     refscope::log::setup(-1);  // truncation warnings on every other input would drown the fuzzer's output
@@ -363,10 +394,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return true;
   }();
   (void)quiet;
+  const std::string input(reinterpret_cast<const char*>(data), size);
   try {
-    refscope::analyse_everything(std::string(reinterpret_cast<const char*>(data), size));
+    refscope::analyse_everything(input);
   } catch (const refscope::TraceError&) {
   } catch (const refscope::FigureOverflow&) {
   }
+  refscope::check_conversion(input);
   return 0;
 }

@@ -21,6 +21,7 @@ void add_check_command(CLI::App& app, CommandRun& selected);
 void add_record_command(CLI::App& app, CommandRun& selected);
 void add_attach_command(CLI::App& app, CommandRun& selected);
 void add_report_command(CLI::App& app, CommandRun& selected);
+void add_convert_command(CLI::App& app, CommandRun& selected);
 
 // Parses the command line and runs the command; every error, expected or not, is a message and exit status 2.
 // The whole of main().

@@ -64,6 +64,13 @@ class TraceReader {
   LabelIdx label_field(LineParser& p, std::string_view line);
   void parse_end(std::string_view rest, std::string_view line);
   void check_end();
+  // The binary encoding (src/reader/binary_decoder.cpp, binary_format.h): told from text by its first bytes.
+  size_t fill(size_t need);
+  void read_binary_header();
+  void decode_binary(RecordBatch& b, size_t& decoded);
+  void decode_one(RecordBatch& b, size_t& n);
+  void binary_end(std::string_view reason, std::string_view detail, std::string_view text);
+  void end_of_data(RecordBatch& b);
 
   std::unique_ptr<ByteSource> source_;
   TraceInfo info_;
@@ -76,6 +83,9 @@ class TraceReader {
   bool heap_records_seen_ = false;  // an A, I, D, F, R, P, U, Z or K was read: `@ refs` may no longer change
   uint64_t gc_open_line_ = 0;       // line of the open G, 0 when none is open
   bool end_checked_ = false;
+  bool binary_ = false;          // the trace is in the binary encoding: messages name records, not lines
+  uint64_t previous_address_ = 0;  // binary: the last address field decoded
+  uint64_t record_offset_ = 0;     // binary: where the record being decoded starts in the trace's bytes
   RecordBatch* filling_ = nullptr;  // the batch read_batch fills: its warnings go there
   std::vector<TextSpan> texts_;
   std::unique_ptr<RecordBatch> single_;  // next()'s batch
