@@ -284,6 +284,18 @@ void Recorder::kill(Block& b) {
 
 void Recorder::write_alloc(Block& b) {
   if (b.site != 0) stacks_.ensure_written(b.site);
+  if (writer_.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(writer_.reserve(kMaxFixedRecord));
+    *q++ = binary::kAlloc;
+    q = writer_.put_address(q, b.object());
+    q = binary::put_varint(q, b.size);
+    q = binary::put_varint(q, b.type);
+    q = binary::put_varint(q, b.site);
+    writer_.commit(reinterpret_cast<char*>(q));
+    b.state = BlockState::Live;
+    b.flags &= static_cast<uint8_t>(~(kNamed | kSized));
+    return;
+  }
   char* p = writer_.reserve(kMaxFixedRecord);
   p[0] = 'A';
   p[1] = ' ';
@@ -306,6 +318,18 @@ void Recorder::write_alloc(Block& b) {
 // address is converted once, in registers, and stored twice.
 void Recorder::write_alloc_and_free(uintptr_t object, uint64_t size, uint32_t type, uint32_t site) {
   if (site != 0) stacks_.ensure_written(site);
+  if (writer_.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(writer_.reserve(kMaxFixedRecord));
+    *q++ = binary::kAlloc;
+    q = writer_.put_address(q, object);
+    q = binary::put_varint(q, size);
+    q = binary::put_varint(q, type);
+    q = binary::put_varint(q, site);
+    q[0] = binary::kFree;
+    q[1] = 0;  // the same address again
+    writer_.commit(reinterpret_cast<char*>(q + 2));
+    return;
+  }
   char* p = writer_.reserve(kMaxFixedRecord);
   Hex16 hex = hex16(object);
   p[0] = 'A';
@@ -328,6 +352,12 @@ void Recorder::write_alloc_and_free(uintptr_t object, uint64_t size, uint32_t ty
 }
 
 void Recorder::write_free(uintptr_t object) {
+  if (writer_.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(writer_.reserve(kMaxFixedRecord));
+    *q++ = binary::kFree;
+    writer_.commit(reinterpret_cast<char*>(writer_.put_address(q, object)));
+    return;
+  }
   char* p = writer_.reserve(kMaxFixedRecord);
   p[0] = 'F';
   p[1] = ' ';
@@ -337,6 +367,14 @@ void Recorder::write_free(uintptr_t object) {
 }
 
 void Recorder::write_refcount(uintptr_t object, int64_t refcount) {
+  if (writer_.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(writer_.reserve(kMaxFixedRecord));
+    *q++ = refcount == kImmortal ? binary::kImmortal : binary::kRefcount;
+    q = writer_.put_address(q, object);
+    if (refcount != kImmortal) q = binary::put_varint(q, static_cast<uint64_t>(refcount));
+    writer_.commit(reinterpret_cast<char*>(q));
+    return;
+  }
   char* p = writer_.reserve(kMaxFixedRecord);
   p = put_text(p, "R ");
   p = put_hex(p, object);

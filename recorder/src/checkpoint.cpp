@@ -356,6 +356,23 @@ void CheckpointWalk::diff_owner(uintptr_t owner, size_t i, size_t i_end, size_t 
 
 void CheckpointWalk::write_ref(char kind, uintptr_t object, uintptr_t owner, uint32_t label) {
   bool root = RootTable::is_root(owner);
+  TraceWriter& w = r_.writer_;
+  if (w.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(w.reserve(kMaxFixedRecord));
+    unsigned char* const code = q++;
+    q = w.put_address(q, object);
+    if (root) {
+      *code = kind == 'I' ? (label != 0 ? binary::kRootRefLabel : binary::kRootRef) : binary::kRootUnref;
+      q = binary::put_varint(q, RootTable::id_of_owner(owner));
+    } else {
+      *code = kind == 'I' ? (label != 0 ? binary::kIncrefLabel : binary::kIncrefOwner) : binary::kDecrefOwner;
+      q = w.put_address(q, owner);
+    }
+    if (label != 0) q = binary::put_varint(q, label);
+    w.commit(reinterpret_cast<char*>(q));
+    touched_.push_back(object);
+    return;
+  }
   char* p = r_.writer_.reserve(kMaxFixedRecord);
   p = put_char(p, root ? (kind == 'I' ? 'P' : 'U') : kind);
   p = put_char(p, ' ');
@@ -483,6 +500,13 @@ void Recorder::note_object(Block& b, bool is_new) {
 }
 
 void Recorder::write_name(uintptr_t object, uint32_t label) {
+  if (writer_.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(writer_.reserve(kMaxFixedRecord));
+    *q++ = binary::kName;
+    q = writer_.put_address(q, object);
+    writer_.commit(reinterpret_cast<char*>(binary::put_varint(q, label)));
+    return;
+  }
   char* p = writer_.reserve(kMaxFixedRecord);
   p = put_text(p, "K ");
   p = put_hex(p, object);
@@ -493,6 +517,13 @@ void Recorder::write_name(uintptr_t object, uint32_t label) {
 }
 
 void Recorder::write_size(uintptr_t object, uint64_t size, bool measured) {
+  if (writer_.binary()) {
+    auto* q = reinterpret_cast<unsigned char*>(writer_.reserve(kMaxFixedRecord));
+    *q++ = measured ? binary::kResize : binary::kResizeUnmeasured;
+    q = writer_.put_address(q, object);
+    writer_.commit(reinterpret_cast<char*>(binary::put_varint(q, size)));
+    return;
+  }
   char* p = writer_.reserve(kMaxFixedRecord);
   p = put_text(p, "Z ");
   p = put_hex(p, object);

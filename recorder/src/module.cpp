@@ -27,15 +27,16 @@ void child_after_fork() {
 PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
   static const char* keywords[] = {"path",          "stack_depth",       "zstd_level", "max_bytes",
                                    "checkpoint_every_ms", "use_tracer",  "checkpoint_signal",
-                                   "final_signals", "quiet",           "argv",       "paths", nullptr};
+                                   "final_signals", "quiet",           "argv",       "paths", "text", nullptr};
   const char* path = nullptr;
   int stack_depth = 1, zstd_level = 0, every = 0, use_tracer = 1, signal_number = 0, final_signals = 1, quiet = 0;
+  int text = 0;
   unsigned long long max_bytes = 0;
   const char* argv = "";
   const char* paths = "";
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipippss", const_cast<char**>(keywords), &path,
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s|$iiKipippssp", const_cast<char**>(keywords), &path,
                                    &stack_depth, &zstd_level, &max_bytes, &every, &use_tracer, &signal_number,
-                                   &final_signals, &quiet, &argv, &paths)) {
+                                   &final_signals, &quiet, &argv, &paths, &text)) {
     return nullptr;
   }
   if (rr::g_recorder != nullptr && rr::g_recorder->active()) {
@@ -69,6 +70,7 @@ PyObject* native_start(PyObject*, PyObject* args, PyObject* kwargs) {
   options.path = path;
   options.stack_depth = stack_depth;
   options.zstd_level = zstd_level;
+  options.text = text != 0;
   options.max_bytes = max_bytes;
   options.checkpoint_every_ms = every;
   options.use_tracer = use_tracer != 0;

@@ -35,7 +35,7 @@ bool Recorder::start(const Options& options, std::string& error) {
   control_fd_ = options.control_fd;
   if (const char* explain = std::getenv("REFSCOPE_RECORD_EXPLAIN"); explain != nullptr && *explain != '\0')
     options_.explain_path = explain;
-  if (!writer_.open(options.path, options.zstd_level, options.max_bytes, error)) return false;
+  if (!writer_.open(options.path, options.zstd_level, options.max_bytes, !options.text, error)) return false;
   writer_.set_on_stop(writer_stopped, this);
   writer_stop_reported_ = false;
   write_header();
@@ -106,10 +106,10 @@ void Recorder::close_trace() {
     std::string text = "E " + end_reason_;
     if (!end_detail_.empty()) text += " " + end_detail_;
     sanitize_line(text);
-    char* p = writer_.reserve(text.size() + 1);
-    p = put_text(p, text);
+    char* start = writer_.reserve(text.size() + 1 + TraceWriter::kTextSlack);
+    char* p = put_text(start, text);
     p = put_char(p, '\n');
-    writer_.commit(p);
+    writer_.commit_text(start, p);
   }
   writer_.close();
 }
@@ -165,29 +165,29 @@ void Recorder::write_header() {
     header += "@ path " + entry + "\n";
   }
   header += "@ recorder refscope_record stack-depth " + std::to_string(options_.stack_depth) + "\n";
-  char* p = writer_.reserve(header.size());
-  p = put_text(p, header);
-  writer_.commit(p);
+  char* start = writer_.reserve(header.size() + TraceWriter::kTextSlack);
+  char* p = put_text(start, header);
+  writer_.commit_text(start, p);
 }
 
 void Recorder::write_marker(const std::string& label) {
   std::string text = label;
   sanitize_line(text);
   if (text.size() > 4096) text.resize(4096);
-  char* p = writer_.reserve(text.size() + 4);
-  p = put_text(p, "M ");
+  char* start = writer_.reserve(text.size() + 4 + TraceWriter::kTextSlack);
+  char* p = put_text(start, "M ");
   p = put_text(p, text);
   p = put_char(p, '\n');
-  writer_.commit(p);
+  writer_.commit_text(start, p);
 }
 
 void Recorder::gc_started(long generation) {
   if (!active_) return;
-  char* p = writer_.reserve(kMaxFixedRecord);
-  p = put_text(p, "G ");
+  char* start = writer_.reserve(kMaxFixedRecord);
+  char* p = put_text(start, "G ");
   p = put_dec(p, static_cast<uint64_t>(generation < 0 ? 0 : generation));
   p = put_char(p, '\n');
-  writer_.commit(p);
+  writer_.commit_text(start, p);
 }
 
 void Recorder::gc_finished(long collected, long uncollectable) {
@@ -195,13 +195,13 @@ void Recorder::gc_finished(long collected, long uncollectable) {
   // A full collection clears the freelists, which reopens the float one: closed again before anything else
   // runs (the recorder's callback comes first in gc.callbacks).
   refscope_float_freelist_close();
-  char* p = writer_.reserve(kMaxFixedRecord);
-  p = put_text(p, "g ");
+  char* start = writer_.reserve(kMaxFixedRecord);
+  char* p = put_text(start, "g ");
   p = put_dec(p, static_cast<uint64_t>(collected < 0 ? 0 : collected));
   p = put_char(p, ' ');
   p = put_dec(p, static_cast<uint64_t>(uncollectable < 0 ? 0 : uncollectable));
   p = put_char(p, '\n');
-  writer_.commit(p);
+  writer_.commit_text(start, p);
 }
 
 void Recorder::detach_after_fork() {
@@ -230,7 +230,7 @@ void Recorder::after_fork_child(const std::string* new_path) {
   Options options = options_;
   options.path = *new_path;
   options_ = options;
-  if (!writer_.open(options.path, options.zstd_level, options.max_bytes, error)) {
+  if (!writer_.open(options.path, options.zstd_level, options.max_bytes, !options.text, error)) {
     warn("recording stopped in child " + std::to_string(getpid()) + ": " + error);
     after_fork_child(nullptr);
     return;

@@ -38,7 +38,8 @@ class CheckpointWalk;
 struct Options {
   std::string path;
   int stack_depth = 1;
-  int zstd_level = 0;         // 0: plain text
+  int zstd_level = 0;         // 0: not compressed
+  bool text = false;          // the text form of the trace instead of the binary encoding
   uint64_t max_bytes = 0;     // 0: no cap
   int checkpoint_every_ms = 0;
   bool use_tracer = true;     // PyRefTracer on 3.13+

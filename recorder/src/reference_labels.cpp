@@ -172,13 +172,13 @@ uint32_t ReferenceLabels::intern(std::string& text) {
 
 uint32_t ReferenceLabels::write_label(const std::string& text) {
   uint32_t id = next_id_++;
-  char* p = writer_.reserve(text.size() + 32);
-  p = put_text(p, "L ");
+  char* start = writer_.reserve(text.size() + 32 + TraceWriter::kTextSlack);
+  char* p = put_text(start, "L ");
   p = put_dec(p, id);
   p = put_char(p, ' ');
   p = put_text(p, text);
   p = put_char(p, '\n');
-  writer_.commit(p);
+  writer_.commit_text(start, p);
   return id;
 }
 

@@ -56,13 +56,13 @@ class RootTable {
 
  private:
   void write(uint32_t id, const std::string& name) {
-    char* p = writer_.reserve(name.size() + 32);
-    p = put_text(p, "N ");
+    char* start = writer_.reserve(name.size() + 32 + TraceWriter::kTextSlack);
+    char* p = put_text(start, "N ");
     p = put_dec(p, id);
     p = put_char(p, ' ');
     p = put_text(p, name);
     p = put_char(p, '\n');
-    writer_.commit(p);
+    writer_.commit_text(start, p);
   }
 
   TraceWriter& writer_;

@@ -147,8 +147,8 @@ void StackTable::write_chain(uint32_t node) {
 void StackTable::write_node(uint32_t id) {
   Node& node = nodes_[id];
   const std::string& names = names_[node.names];
-  char* p = writer_.reserve(names.size() + 64);
-  p = put_text(p, "S ");
+  char* start = writer_.reserve(names.size() + 64 + TraceWriter::kTextSlack);
+  char* p = put_text(start, "S ");
   p = put_dec(p, id);
   p = put_char(p, ' ');
   p = put_dec(p, node.parent);
@@ -157,7 +157,7 @@ void StackTable::write_node(uint32_t id) {
   p = put_char(p, ' ');
   p = put_text(p, names);
   p = put_char(p, '\n');
-  writer_.commit(p);
+  writer_.commit_text(start, p);
   node.written = true;
 }
 

@@ -22,11 +22,108 @@ size_t whole_lines(const char* data, size_t limit) {
   const void* nl = memrchr(data, '\n', limit);
   return nl == nullptr ? 0 : static_cast<size_t>(static_cast<const char*>(nl) - data) + 1;
 }
+
+// The binary records of the recorder's rare text lines (the header, @, T, S, L, N, M, G, g, E), appended to out.
+// The lines are the recorder's own: one blank between fields, no line end inside a text.
+void encode_lines(std::string_view lines, std::string& out) {
+  namespace bin = refscope::binary;
+  unsigned char buf[3 * bin::kMaxVarint + 1];
+  auto number = [&](std::string_view& rest) {
+    size_t sp = rest.find(' ');
+    std::string_view w = rest.substr(0, sp);
+    rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+    uint64_t v = 0;
+    for (char c : w) v = v * 10 + static_cast<uint64_t>(c - '0');
+    out.append(reinterpret_cast<char*>(buf), static_cast<size_t>(bin::put_varint(buf, v) - buf));
+  };
+  auto text = [&](std::string_view s) {
+    out.append(reinterpret_cast<char*>(buf), static_cast<size_t>(bin::put_varint(buf, s.size()) - buf));
+    out.append(s);
+  };
+  auto word = [&](std::string_view& rest) {
+    size_t sp = rest.find(' ');
+    text(rest.substr(0, sp));
+    rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+  };
+  while (!lines.empty()) {
+    size_t nl = lines.find('\n');
+    std::string_view line = lines.substr(0, nl);
+    lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
+    if (line.empty()) continue;
+    if (line.rfind("refscope-trace ", 0) == 0) {
+      out.append(reinterpret_cast<const char*>(bin::kMagic), sizeof bin::kMagic);
+      out.push_back(static_cast<char>(line.back() - '0'));
+      out.push_back(static_cast<char>(bin::kRevision));
+      continue;
+    }
+    std::string_view rest = line.size() > 2 ? line.substr(2) : std::string_view();
+    switch (line[0]) {
+      case '@': out.push_back(static_cast<char>(bin::kMeta)); word(rest); text(rest); break;
+      case 'T': out.push_back(static_cast<char>(bin::kType)); number(rest); text(rest); break;
+      case 'L': out.push_back(static_cast<char>(bin::kLabelDef)); number(rest); text(rest); break;
+      case 'N': out.push_back(static_cast<char>(bin::kRootDef)); number(rest); text(rest); break;
+      case 'S':
+        out.push_back(static_cast<char>(bin::kStack));
+        number(rest);
+        number(rest);
+        number(rest);
+        word(rest);
+        text(rest);
+        break;
+      case 'M': out.push_back(static_cast<char>(bin::kMarker)); text(rest); break;
+      case 'G': out.push_back(static_cast<char>(bin::kGcStart)); number(rest); break;
+      case 'g': out.push_back(static_cast<char>(bin::kGcEnd)); number(rest); number(rest); break;
+      case 'E': out.push_back(static_cast<char>(bin::kEnd)); word(rest); text(rest); break;
+      default: break;  // not one of the recorder's records
+    }
+  }
+}
 }  // namespace
+
+void TraceWriter::commit_text(char* start, char* end) {
+  if (!binary_) {
+    commit(end);
+    return;
+  }
+  encoded_.clear();
+  encode_lines(std::string_view(start, static_cast<size_t>(end - start)), encoded_);
+  std::memcpy(start, encoded_.data(), encoded_.size());
+  commit(start + encoded_.size());
+}
+
+// The binary whole_lines: the length of the longest prefix of data[0, limit) made of whole records (a buffer
+// holds whole records only, the first one the header before them).
+size_t TraceWriter::whole_records(const char* data, size_t limit) const {
+  namespace bin = refscope::binary;
+  const auto* p = reinterpret_cast<const unsigned char*>(data);
+  const unsigned char* const end = p + limit;
+  size_t good = 0;
+  if (limit >= bin::kHeaderSize && bin::has_magic(data, limit)) good = bin::kHeaderSize;
+  const unsigned char* q = p + good;
+  while (q < end) {
+    unsigned numbers = 0, texts = 0;
+    if (!bin::shape(*q, numbers, texts)) break;
+    ++q;
+    uint64_t v = 0;
+    bool whole = true;
+    for (unsigned i = 0; i < numbers + texts && whole; ++i) {
+      size_t k = bin::get_varint(q, end, v);
+      if (k == 0 || k > bin::kMaxVarint) whole = false;
+      else q += k;
+      if (whole && i >= numbers) {
+        if (static_cast<uint64_t>(end - q) < v) whole = false;
+        else q += v;
+      }
+    }
+    if (!whole) break;
+    good = static_cast<size_t>(q - p);
+  }
+  return good;
+}
 
 TraceWriter::~TraceWriter() { close(); }
 
-bool TraceWriter::open(const std::string& path, int zstd_level, uint64_t max_bytes, std::string& error) {
+bool TraceWriter::open(const std::string& path, int zstd_level, uint64_t max_bytes, bool binary, std::string& error) {
   close();
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -34,6 +131,8 @@ bool TraceWriter::open(const std::string& path, int zstd_level, uint64_t max_byt
     return false;
   }
   fd_ = fd;
+  binary_ = binary;
+  previous_address_ = 0;
   path_ = path;
   zstd_level_ = zstd_level;
   max_bytes_ = max_bytes;
@@ -191,6 +290,29 @@ size_t TraceWriter::compress(const char* data, size_t n) {
 }
 
 void TraceWriter::count_lines(const char* data, size_t n) {
+  if (binary_) {
+    // Records, as the reader numbers them (the header is record 1).
+    namespace bin = refscope::binary;
+    const auto* q = reinterpret_cast<const unsigned char*>(data);
+    const unsigned char* const end = q + n;
+    if (n >= bin::kHeaderSize && bin::has_magic(data, n)) {
+      q += bin::kHeaderSize;
+      ++lines_out_;
+    }
+    while (q < end) {
+      unsigned numbers = 0, texts = 0;
+      if (!bin::shape(*q++, numbers, texts)) return;
+      for (unsigned i = 0; i < numbers + texts; ++i) {
+        uint64_t v = 0;
+        size_t k = bin::get_varint(q, end, v);
+        if (k == 0 || k > bin::kMaxVarint) return;
+        q += k;
+        if (i >= numbers) q += v;
+      }
+      ++lines_out_;
+    }
+    return;
+  }
   const char* end = data + n;
   while ((data = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)))) != nullptr) {
     ++lines_out_;
@@ -215,7 +337,7 @@ bool TraceWriter::write_buffer(const char* data, size_t n) {
 bool TraceWriter::write_capped(const char* data, size_t n, uint64_t room) {
   size_t keep = 0;
   if (zstd_ == nullptr) {
-    keep = n <= room ? n : whole_lines(data, static_cast<size_t>(room));
+    keep = n <= room ? n : binary_ ? whole_records(data, static_cast<size_t>(room)) : whole_lines(data, static_cast<size_t>(room));
     if (keep != 0 && !write_all(data, keep)) return false;
   } else {
     size_t size = compress(data, n);
@@ -225,7 +347,7 @@ bool TraceWriter::write_capped(const char* data, size_t n, uint64_t room) {
     } else {
       size_t lo = 0, hi = n;  // a prefix of lo bytes fits (0 does), one of hi does not
       for (int i = 0; i < 24 && hi - lo > 256; ++i) {
-        size_t mid = whole_lines(data, lo + (hi - lo) / 2);
+        size_t mid = binary_ ? whole_records(data, lo + (hi - lo) / 2) : whole_lines(data, lo + (hi - lo) / 2);
         if (mid <= lo) break;
         size_t s = compress(data, mid);
         if (s == 0) return false;
@@ -240,6 +362,11 @@ bool TraceWriter::write_capped(const char* data, size_t n, uint64_t room) {
   count_lines(data, keep);
   if (keep == n) return true;
   std::string end = "E cap " + std::to_string(max_bytes_) + " bytes\n";
+  if (binary_) {
+    std::string record;
+    encode_lines(end, record);
+    end = record;
+  }
   if (zstd_ == nullptr) {
     if (!write_all(end.data(), end.size())) return false;
   } else {
@@ -247,8 +374,8 @@ bool TraceWriter::write_capped(const char* data, size_t n, uint64_t room) {
     if (size == 0 || !write_all(zout_.data(), size)) return false;
   }
   capped_ = true;
-  fail("the trace reached its size cap of " + std::to_string(max_bytes_) + " bytes: cut after line " +
-       std::to_string(lines_out_));
+  fail("the trace reached its size cap of " + std::to_string(max_bytes_) + " bytes: cut after " +
+       (binary_ ? "record " : "line ") + std::to_string(lines_out_));
   return false;
 }
 

@@ -8,6 +8,12 @@
 // written is a valid prefix of the trace (whole lines; compressed, whole zstd frames, one a buffer). At the cap
 // the writer keeps room for one last record: it writes as many whole lines of the buffer as fit, then
 // `E cap BYTES bytes`, so that a reader knows where and why the trace was cut.
+//
+// The trace is written in the binary encoding (refscope/reader/binary_format.h) unless the recording asked for
+// text. The hooks format their frequent records in either form themselves (put_address codes an address against
+// the one before it); the rare ones (header, @, T, S, L, N, M, G, g, E) are formatted as text lines, which
+// commit_text turns into binary records when the trace is binary. Under a cap, a binary buffer is cut after its
+// last whole record as a text one is after its last whole line.
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -18,6 +24,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "refscope/reader/binary_format.h"
 
 namespace refscope::recorder {
 
@@ -30,7 +38,7 @@ class TraceWriter {
 
   // Opens PATH for writing (truncating it). zstd_level > 0 compresses. max_bytes caps the bytes written to the
   // file (0 = no cap; otherwise at least kMinCap). Returns false with `error` set when the file cannot be opened.
-  bool open(const std::string& path, int zstd_level, uint64_t max_bytes, std::string& error);
+  bool open(const std::string& path, int zstd_level, uint64_t max_bytes, bool binary, std::string& error);
 
   // A pointer with room for at least n bytes (n <= kBufferSize); commit() says where the record ends. After the
   // writer stopped, it points into a scratch buffer that is thrown away.
@@ -39,6 +47,16 @@ class TraceWriter {
     return pos_;
   }
   void commit(char* p) { pos_ = p; }
+  // Commits the whole text lines written from `start` to `end`: as they are, or as their binary records (which
+  // take at most kTextSlack bytes more than the text: reserve that much more).
+  void commit_text(char* start, char* end);
+  static constexpr size_t kTextSlack = 16;
+
+  bool binary() const { return binary_; }
+  // Binary: an ADDR or OWNER field, coded against the address field before it.
+  unsigned char* put_address(unsigned char* p, uint64_t address) {
+    return refscope::binary::put_address(p, address, previous_address_);
+  }
 
   // Hands the current buffer to the background thread; with `wait`, returns once everything is written (and,
   // compressed, as complete zstd frames), so a checkpoint survives a crash or os._exit() right after.
@@ -74,9 +92,13 @@ class TraceWriter {
   bool write_buffer(const char* data, size_t n);
   bool write_capped(const char* data, size_t n, uint64_t room);
   void count_lines(const char* data, size_t n);
+  size_t whole_records(const char* data, size_t limit) const;  // the binary whole_lines
   void fail(const std::string& why);
 
   int fd_ = -1;
+  bool binary_ = false;
+  uint64_t previous_address_ = 0;  // binary: the last address field written (recording thread)
+  std::string encoded_;            // binary: commit_text's records (recording thread)
   std::string path_;
   int zstd_level_ = 0;
   uint64_t max_bytes_ = 0;
@@ -102,7 +124,8 @@ class TraceWriter {
   std::thread* thread_ = nullptr;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> capped_{false};
-  uint64_t lines_out_ = 0;  // lines written, counted only under a cap (for the message saying where it cut)
+  uint64_t lines_out_ = 0;  // lines (binary: records, the header one) written, counted only under a cap (for the
+                            // message saying where it cut)
   std::atomic<uint64_t> bytes_out_{0};
   std::string error_;
   void (*on_stop_)(void*) = nullptr;

@@ -235,13 +235,13 @@ void TypeRegistry::reset_written() {
 }
 
 void TypeRegistry::write_type(TypeInfo& info, uint32_t id) {
-  char* p = writer_.reserve(info.name.size() + 32);
-  p = put_text(p, "T ");
+  char* start = writer_.reserve(info.name.size() + 32 + TraceWriter::kTextSlack);
+  char* p = put_text(start, "T ");
   p = put_dec(p, id);
   p = put_char(p, ' ');
   p = put_text(p, info.name);
   p = put_char(p, '\n');
-  writer_.commit(p);
+  writer_.commit_text(start, p);
   info.written = true;
 }
 

@@ -45,6 +45,7 @@ struct RecordOptions {
   std::string checkpoint_signal = "USR2";
   bool no_ref_tracer = false;
   bool quiet = false;
+  bool text = false;
   std::vector<std::string> command;
 };
 
@@ -212,6 +213,7 @@ int run_record(const RecordOptions& o) {
     setenv("REFSCOPE_RECORD_SIGNAL", std::to_string(sig).c_str(), 1);
     setenv("REFSCOPE_RECORD_REF_TRACER", o.no_ref_tracer ? "0" : "1", 1);
     setenv("REFSCOPE_RECORD_QUIET", o.quiet ? "1" : "0", 1);
+    if (o.text) setenv("REFSCOPE_RECORD_TEXT", "1", 1);  // otherwise REFSCOPE_RECORD_TEXT=1 in the environment holds
     execvp(args[0], args.data());
     std::string msg = "refscope: record: cannot run " + o.command[0] + ": " + std::strerror(errno) + "\n";
     ssize_t ignored = write(2, msg.data(), msg.size());
@@ -270,6 +272,9 @@ void add_record_command(CLI::App& app, CommandRun& selected) {
   cmd->add_flag("--no-ref-tracer", o->no_ref_tracer,
                 "On Python 3.13+, do not use PyRefTracer (as on 3.12: an object reused from a freelist is then "
                 "seen at the next checkpoint, without its site)");
+  cmd->add_flag("--text", o->text,
+                "Write the trace as text rather than in the compact binary encoding (refscope convert turns either "
+                "into the other)");
   cmd->add_flag("-q,--quiet", o->quiet, "No messages of refscope's or the recorder's on stderr, errors apart");
   cmd->add_option("command", o->command, "The interpreter and its arguments, after --")->type_name("PYTHON ARGS");
   cmd->callback([&app, &selected, o] {

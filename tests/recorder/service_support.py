@@ -7,6 +7,7 @@ import subprocess
 import textwrap
 import time
 
+import trace_model
 from conftest import REFSCOPE
 
 DEADLINE = 60.0  # seconds any single wait may take before the test fails; generous for a loaded machine
@@ -110,6 +111,7 @@ class _Tail:
         self.inode = None
         self.markers = []
         self.rest = b""
+        self.binary = False
 
     def update(self, trace):
         try:
@@ -122,6 +124,12 @@ class _Tail:
                 data = f.read()
         except FileNotFoundError:
             return []
+        if self.offset == 0 and data[:4] == trace_model.BINARY_MAGIC or self.binary:
+            # Binary: read again as text, up to its last whole record, at each poll.
+            self.binary = True
+            self.markers = [line[2:].rstrip("\n") for line in trace_model.text_lines(trace)
+                            if line.startswith("M ") and line.endswith("\n")]
+            return self.markers
         self.offset += len(data)
         data = self.rest + data
         cut = data.rfind(b"\n") + 1

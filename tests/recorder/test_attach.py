@@ -105,8 +105,7 @@ def growth(trace, start, end):
 
 
 def trace_model_lines(trace):
-    with open(trace) as f:
-        return [l.rstrip("\n") for l in f]
+    return [l.rstrip("\n") for l in trace_model.text_lines(trace)]
 
 
 def test_attach_records_a_running_service_and_leaves_it_as_it_was(python, tmp_path):

@@ -156,24 +156,24 @@ def test_labels_are_written_only_for_the_references_that_use_them(python, record
     defined, used, texts = {}, set(), set()
     in_second = []  # texts first written by the second checkpoint (its records precede its `M second`)
     last_mark = None
-    with open(r.trace, encoding="utf-8") as f:
-        for line in f:
-            fields = line.rstrip("\n").split(" ")
-            kind = fields[0]
-            if kind == "L":
-                assert fields[1] not in defined
-                text = line.rstrip("\n").split(" ", 2)[2]
-                assert text not in texts, text
-                defined[fields[1]] = text
-                texts.add(text)
-                if last_mark == "first":
-                    in_second.append(text)
-            elif kind in ("I", "P") and len(fields) == 4:
-                used.add(fields[3])
-            elif kind == "K":
-                used.add(fields[2])
-            elif kind == "M":
-                last_mark = line.rstrip("\n").split(" ", 1)[1]
+    # The recorder writes binary: its text form, line for line.
+    for line in trace_model.text_lines(r.trace):
+        fields = line.rstrip("\n").split(" ")
+        kind = fields[0]
+        if kind == "L":
+            assert fields[1] not in defined
+            text = line.rstrip("\n").split(" ", 2)[2]
+            assert text not in texts, text
+            defined[fields[1]] = text
+            texts.add(text)
+            if last_mark == "first":
+                in_second.append(text)
+        elif kind in ("I", "P") and len(fields) == 4:
+            used.add(fields[3])
+        elif kind == "K":
+            used.add(fields[2])
+        elif kind == "M":
+            last_mark = line.rstrip("\n").split(" ", 1)[1]
     assert set(defined) - used == set(), [defined[i] for i in set(defined) - used][:10]
     assert "[20000]" in in_second
     assert len(in_second) < 100, in_second[:20]

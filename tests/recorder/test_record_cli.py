@@ -98,20 +98,25 @@ def test_unwritable_output_warns_and_program_goes_on(python, record, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["cap.trace", "cap.trace.zst"])
-def test_a_size_cap_keeps_a_readable_prefix_cut_at_a_record(python, record, tmp_path, name):
+@pytest.mark.parametrize("encoding", ["binary", "text"])
+def test_a_size_cap_keeps_a_readable_prefix_cut_at_a_record(python, record, tmp_path, name, encoding):
     # Given a cap far below the first checkpoint (an idle interpreter's is over 1 MB)
-    r = record(python, "x = [str(i) for i in range(100000)]; print('done')", "--max-size", "65536", name=name)
-    # Then the program runs to its end, and stderr says the trace was cut, and where
+    r = record(python, "x = [str(i) for i in range(100000)]; print('done')", "--max-size", "65536",
+               *(["--text"] if encoding == "text" else []), name=name)
+    # Then the program runs to its end, and stderr says the trace was cut, and where (a record of the binary)
     assert r.returncode == 0 and "done" in r.stdout, r.stderr
-    match = re.search(r"the trace \S+ reached its size cap of 65536 bytes: cut after line (\d+); the program goes on",
-                      r.stderr)
+    unit = "record" if encoding == "binary" else "line"
+    match = re.search(r"the trace \S+ reached its size cap of 65536 bytes: cut after %s (\d+); the program goes on"
+                      % unit, r.stderr)
     assert match, r.stderr
     # And the file is a readable prefix under the cap, cut at a record and ended by `E cap`
     assert 4096 < r.trace.stat().st_size <= 65536
     st = trace_model.replay(r.trace)
     assert not st.truncated and st.end == ("cap", "65536 bytes")
     assert st.meta["refs"] == "sampled" and st.markers == []
-    text = subprocess.run(["zstd", "-dcf", str(r.trace)], capture_output=True).stdout.decode().splitlines()
+    raw = subprocess.run(["zstd", "-dcf", str(r.trace)], capture_output=True).stdout
+    assert raw.startswith(b"\x89RSB\x02\x01" if encoding == "binary" else b"refscope-trace 2\n")
+    text = [line.rstrip("\n") for line in trace_model.text_lines(r.trace)]
     assert text[-1] == "E cap 65536 bytes" and len(text) - 1 == int(match.group(1))
     # And refscope reads it with the truncation warning
     summary = subprocess.run([REFSCOPE, "summary", str(r.trace)], capture_output=True, text=True)

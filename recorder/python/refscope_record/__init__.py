@@ -120,7 +120,7 @@ class Recording:
 
 
 def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_tracer=True,
-          checkpoint_signal=None, zstd_level=None, final_signals=True, quiet=False, root=None):
+          checkpoint_signal=None, zstd_level=None, final_signals=True, quiet=False, root=None, text=None):
     """Start recording into `path` (default `refscope-%p.trace.zst`; `%p` is the pid; `.zst` compresses).
 
     stack_depth: Python frames kept per allocation site (0: none). checkpoint_every: seconds between automatic
@@ -130,12 +130,16 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
     SIGINT write a last checkpoint before the program dies of them. Signal handlers are installed only where the
     program left the default action. quiet: no warnings on stderr. root: the project's directory, which refscope
     names files relative to in baselines, suppressions and JUnit reports (default: the working directory).
+    text: write the trace as text instead of the compact binary encoding (default: binary, unless the
+    environment sets REFSCOPE_RECORD_TEXT=1); `refscope convert` turns either into the other.
     Returns a Recording, usable as a context manager. Raises RuntimeError if a recording already runs.
     """
     pattern = path if path is not None else _default_path()
     real_path = _expand(os.fspath(pattern), os.getpid())
     if zstd_level is None:
         zstd_level = int(os.environ.get("REFSCOPE_RECORD_ZSTD_LEVEL", "3")) if real_path.endswith(".zst") else 0
+    if text is None:
+        text = os.environ.get("REFSCOPE_RECORD_TEXT", "0") == "1"
     options = dict(
         stack_depth=int(stack_depth),
         zstd_level=int(zstd_level),
@@ -147,6 +151,7 @@ def start(path=None, *, stack_depth=1, checkpoint_every=0, max_size=0, ref_trace
         quiet=bool(quiet),
         argv=_argv(),
         paths=_paths(root),
+        text=bool(text),
     )
     _native.start(real_path, **options)
     _state.update(pattern=os.fspath(pattern), path=real_path, options=options)
