@@ -100,20 +100,7 @@ bool is_word(std::string_view s) { return !s.empty() && s.find_first_of(" \t\n")
 
 // Makes at least `need` bytes available from begin_ unless the data ends first; returns how many are.
 size_t TraceReader::fill(size_t need) {
-  while (end_ - begin_ < need && !eof_) {
-    const size_t pending = end_ - begin_;
-    const size_t room = buffer_.size() - wide::kSlackBefore - wide::kSlackAfter;
-    if (need > room) buffer_.resize(wide::kSlackBefore + std::max(need, room * 2) + wide::kSlackAfter);
-    if (begin_ > wide::kSlackBefore) {
-      std::memmove(buffer_.data() + wide::kSlackBefore, buffer_.data() + begin_, pending);
-      begin_ = wide::kSlackBefore;
-      end_ = begin_ + pending;
-    }
-    size_t n = source_->read(buffer_.data() + end_, buffer_.size() - wide::kSlackAfter - end_);
-    if (n == 0) eof_ = true;
-    end_ += n;
-    read_total_ += n;
-  }
+  while (end_ - begin_ < need && !eof_) read_more(need);
   return end_ - begin_;
 }
 

@@ -331,24 +331,30 @@ bool TraceReader::next_line(std::string_view& line) {
     // buffer (wide_scan.h).
     size_t pending = end_ - begin_;
     size_t room = buffer_.size() - wide::kSlackBefore - wide::kSlackAfter;
-    if (pending == room) {
-      if (room >= kMaxLine) {
-        ++line_;
-        fail("line longer than " + std::to_string(kMaxLine >> 20) + " MiB; this is not a trace",
-             std::string_view(buffer_.data() + begin_, 80));
-      }
-      buffer_.resize(wide::kSlackBefore + room * 2 + wide::kSlackAfter);
+    if (pending == room && room >= kMaxLine) {
+      ++line_;
+      fail("line longer than " + std::to_string(kMaxLine >> 20) + " MiB; this is not a trace",
+           std::string_view(buffer_.data() + begin_, 80));
     }
-    if (begin_ > wide::kSlackBefore) {
-      std::memmove(buffer_.data() + wide::kSlackBefore, buffer_.data() + begin_, pending);
-      begin_ = wide::kSlackBefore;
-      end_ = begin_ + pending;
-    }
-    size_t n = source_->read(buffer_.data() + end_, buffer_.size() - wide::kSlackAfter - end_);
-    if (n == 0) eof_ = true;
-    end_ += n;
-    read_total_ += n;
+    read_more(pending + 1);
   }
+}
+
+// Moves the unread bytes to the front of the buffer (between the slack bytes at both ends, wide_scan.h), grows it
+// to hold at least `capacity` bytes (doubling), and reads what the source gives into the rest.
+void TraceReader::read_more(size_t capacity) {
+  const size_t pending = end_ - begin_;
+  const size_t room = buffer_.size() - wide::kSlackBefore - wide::kSlackAfter;
+  if (capacity > room) buffer_.resize(wide::kSlackBefore + std::max(capacity, room * 2) + wide::kSlackAfter);
+  if (begin_ > wide::kSlackBefore) {
+    std::memmove(buffer_.data() + wide::kSlackBefore, buffer_.data() + begin_, pending);
+    begin_ = wide::kSlackBefore;
+    end_ = begin_ + pending;
+  }
+  size_t n = source_->read(buffer_.data() + end_, buffer_.size() - wide::kSlackAfter - end_);
+  if (n == 0) eof_ = true;
+  end_ += n;
+  read_total_ += n;
 }
 
 void TraceReader::read_header() {

@@ -66,6 +66,7 @@ class TraceReader {
   void check_end();
   // The binary encoding (src/reader/binary_decoder.cpp, binary_format.h): told from text by its first bytes.
   size_t fill(size_t need);
+  void read_more(size_t capacity);  // compact, grow to `capacity` if smaller, read; sets eof_ at the end
   void read_binary_header();
   void decode_binary(RecordBatch& b, size_t& decoded);
   void decode_one(RecordBatch& b, size_t& n);
